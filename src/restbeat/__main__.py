@@ -1,0 +1,5 @@
+import sys
+
+from restbeat.cli import main
+
+sys.exit(main())

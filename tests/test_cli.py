@@ -1,0 +1,77 @@
+"""The `restbeat` command as a user runs it: version, fast help, analyze as a table and as JSON, errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from restbeat import __version__
+from restbeat.cli import main
+from tests.support.shared_data import shared
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "data" / "rest_5min_rr.txt"
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"restbeat {__version__}"
+
+
+def test_help_does_not_import_heavy_libraries() -> None:
+    code = (
+        "import sys\nfrom restbeat.cli import build_parser\nbuild_parser().format_help()\n"
+        "heavy = [m for m in ('numpy', 'scipy', 'neurokit2', 'wfdb', 'matplotlib', 'bleak', 'bumble') "
+        "if m in sys.modules]\nprint(','.join(heavy))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == ""
+
+
+def test_analyze_prints_a_table_with_units(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["analyze", str(EXAMPLE)]) == 0
+    out = capsys.readouterr().out
+    for expected in ("Time domain", "RMSSD", "ms", "Frequency domain", "HF power", "ms²", "DFA α1", "bpm"):
+        assert expected in out
+    assert "NN intervals         337" in out
+
+
+def test_analyze_json_carries_every_metric(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["analyze", str(EXAMPLE), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["recording"]["nn_intervals"] == 337
+    assert data["time"]["rmssd_ms"] == pytest.approx(101.30, abs=0.01)
+    assert data["frequency"]["method"] == "welch"
+    assert set(data["nonlinear"]) >= {"sd1_ms", "sd2_ms", "dfa_alpha1", "dfa_alpha2"}
+
+
+def test_analyze_a_24_hour_wfdb_record(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["analyze", str(shared("physionet_nsr2db", "nsr002.ecg")), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["recording"]["format"] == "wfdb-ecg"
+    assert data["recording"]["duration_s"] > 20 * 3600
+    assert data["frequency"]["method"] == "lomb"  # gaps where non-N beats were excluded
+    assert 10 < data["time"]["rmssd_ms"] < 80
+
+
+def test_missing_file_is_one_clear_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["analyze", str(tmp_path / "missing.txt")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "missing.txt: no such file" in err
+
+
+def test_console_script_runs() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "restbeat", "analyze", str(EXAMPLE)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "RMSSD" in result.stdout
