@@ -50,6 +50,24 @@ def test_analyze_json_carries_every_metric(capsys: pytest.CaptureFixture[str]) -
     assert set(data["nonlinear"]) >= {"sd1_ms", "sd2_ms", "dfa_alpha1", "dfa_alpha2"}
 
 
+def test_analyze_corrects_artifacts_by_default_and_reports_them(capsys: pytest.CaptureFixture[str]) -> None:
+    """PhysioNet 'RR interval time series from healthy subjects' 003 (ODC-By 1.0) is not artifact-cleaned."""
+    path = str(shared("physionet_rr_healthy_subjects", "003.txt"))
+    assert main(["analyze", path, "--json"]) == 0
+    corrected = json.loads(capsys.readouterr().out)
+    assert main(["analyze", path, "--json", "--no-correct"]) == 0
+    raw = json.loads(capsys.readouterr().out)
+    counts = corrected["artifacts"]["counts"]
+    assert counts["missed"] > 10 and counts["extra"] > 10 and counts["ectopic"] > 10
+    assert corrected["artifacts"]["corrected_intervals"] > 100
+    assert raw["artifacts"] is None
+    assert corrected["time"]["rmssd_ms"] < 0.9 * raw["time"]["rmssd_ms"]
+    assert main(["analyze", path]) == 0
+    table = capsys.readouterr().out
+    assert f"{counts['ectopic']} ectopic" in table
+    assert "Corrected intervals" in table
+
+
 def test_analyze_a_24_hour_wfdb_record(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["analyze", str(shared("physionet_nsr2db", "nsr002.ecg")), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)

@@ -25,7 +25,7 @@ def _analyze(args: argparse.Namespace) -> int:
     from restbeat.ui.analysis_view import render_json, render_table
 
     try:
-        analysis = analyze_file(args.file, spectrum_method=args.spectrum)
+        analysis = analyze_file(args.file, spectrum_method=args.spectrum, correct=args.correct)
     except RecordingError as error:
         raise CommandError(str(error)) from error
     print(render_json(analysis) if args.json else render_table(analysis))
@@ -45,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     analyze = commands.add_parser(
         "analyze",
         help="HRV metrics of an RR recording (plain RR text or WFDB beat annotations)",
-        description="Read an RR recording and print its time, frequency and nonlinear HRV metrics.",
+        description="Read an RR recording, detect and correct artifacts (Lipponen & Tarvainen 2019) and "
+        "print its time, frequency and nonlinear HRV metrics with the artifacts found per class.",
     )
     analyze.add_argument("file", help="RR text (one interval in ms per line) or a WFDB record/annotation")
     analyze.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -54,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("auto", "welch", "lomb"),
         default="auto",
         help="spectral method: Welch as Kubios, Lomb-Scargle, or auto (Welch unless short or gappy)",
+    )
+    analyze.add_argument(
+        "--no-correct",
+        dest="correct",
+        action="store_false",
+        help="analyse the intervals as they are, without artifact detection and correction",
     )
     analyze.set_defaults(handler=_analyze)
     return parser

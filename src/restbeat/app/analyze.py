@@ -1,24 +1,52 @@
-"""`restbeat analyze`: read one recording and compute its batch HRV metrics."""
+"""`restbeat analyze`: read one recording, correct its artifacts and compute its batch HRV metrics."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
+from restbeat.beats import BeatClass
 from restbeat.devices.files import RRRecording, read_recording
+from restbeat.signal.artifacts import correct_rr
 from restbeat.signal.metrics import HRVMetrics, SpectrumMethod, hrv_metrics
 
 
 @dataclass(frozen=True)
+class CorrectionSummary:
+    """What artifact correction found: intervals per class (input intervals) and output intervals changed."""
+
+    counts: dict[BeatClass, int]
+    corrected_intervals: int
+    analysed_intervals: int
+
+    @property
+    def corrected_pct(self) -> float:
+        """Share of the analysed intervals whose value correction changed (%)."""
+        return 100.0 * self.corrected_intervals / self.analysed_intervals if self.analysed_intervals else 0.0
+
+
+@dataclass(frozen=True)
 class Analysis:
-    """A recording and the metrics computed from it."""
+    """A recording, its artifact correction (None with ``--no-correct``) and the metrics computed from it."""
 
     recording: RRRecording
+    correction: CorrectionSummary | None
     metrics: HRVMetrics
 
 
-def analyze_file(path: str | Path, spectrum_method: SpectrumMethod = "auto") -> Analysis:
-    """Read ``path`` (any supported format) and compute time, frequency and nonlinear HRV."""
+def analyze_file(
+    path: str | Path, spectrum_method: SpectrumMethod = "auto", correct: bool = True
+) -> Analysis:
+    """Read ``path`` (any supported format), correct artifacts unless told not to, and compute HRV."""
     recording = read_recording(path)
-    metrics = hrv_metrics(recording.rr_ms, recording.t_s, recording.segment_ids, spectrum_method)
-    return Analysis(recording=recording, metrics=metrics)
+    if not correct:
+        metrics = hrv_metrics(recording.rr_ms, recording.t_s, recording.segment_ids, spectrum_method)
+        return Analysis(recording=recording, correction=None, metrics=metrics)
+    corrected = correct_rr(recording.rr_ms, recording.t_s, recording.segment_ids)
+    summary = CorrectionSummary(
+        counts=corrected.counts,
+        corrected_intervals=corrected.n_corrected,
+        analysed_intervals=int(corrected.rr_ms.size),
+    )
+    metrics = hrv_metrics(corrected.rr_ms, corrected.t_s, corrected.segment_ids, spectrum_method)
+    return Analysis(recording=recording, correction=summary, metrics=metrics)

@@ -292,7 +292,7 @@ class HRVStream:
         self.config = config or StreamConfig()
         self._windows = tuple(_RollingWindow(length, self.config) for length in self.config.windows_s)
         self._spectral = _SpectralTracker(self.config)
-        self._segment: int | None = None
+        self._segment: int | None = None  # None after an excluded beat: the next beat starts afresh
 
     def push(
         self,
@@ -301,7 +301,13 @@ class HRVStream:
         quality: BeatQuality = BeatQuality.GOOD,
         segment: int = 0,
     ) -> HRVSnapshot:
-        """Add one beat: its time (s), the interval it ends (ms), its quality flag and its segment id."""
+        """Add one beat: its time (s), the interval it ends (ms), its quality flag and its segment id.
+
+        An EXCLUDED beat is not analysed: it ends the current segment like a gap.
+        """
+        if quality == BeatQuality.EXCLUDED:
+            self._segment = None
+            return HRVSnapshot(t_s, rr_ms, segment, quality, tuple(w.metrics() for w in self._windows), None)
         if segment != self._segment:
             self._segment = segment
             for window in self._windows:

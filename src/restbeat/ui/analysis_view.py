@@ -8,6 +8,7 @@ import math
 from typing import Any
 
 from restbeat.app.analyze import Analysis
+from restbeat.signal.artifacts import class_counts_text
 
 _Row = tuple[str, str, str]  # label, value, unit
 
@@ -48,6 +49,19 @@ def _recording_rows(analysis: Analysis) -> list[_Row]:
         more = "" if recording.skipped_line_count <= 3 else ", ..."
         rows.append(("Skipped lines", str(recording.skipped_line_count), f"(line {shown}{more})"))
     rows += [("Note", note, "") for note in recording.notes]
+    correction = analysis.correction
+    if correction is None:
+        rows.append(("Artifact correction", "off", "(--no-correct)"))
+    else:
+        found = class_counts_text(correction.counts)
+        rows.append(("Artifacts", found, ""))
+        rows.append(
+            (
+                "Corrected intervals",
+                f"{correction.corrected_intervals} of {correction.analysed_intervals}",
+                f"({correction.corrected_pct:.2f} %)",
+            )
+        )
     return rows
 
 
@@ -132,6 +146,15 @@ def analysis_dict(analysis: Analysis) -> dict[str, Any]:
                 "skipped_lines": recording.skipped_line_count,
                 "skipped_line_numbers": [line.line_number for line in recording.skipped_lines],
                 "notes": list(recording.notes),
+            },
+            "artifacts": None
+            if analysis.correction is None
+            else {
+                "counts": {
+                    cls.value: count for cls, count in analysis.correction.counts.items() if cls != "normal"
+                },
+                "corrected_intervals": analysis.correction.corrected_intervals,
+                "analysed_intervals": analysis.correction.analysed_intervals,
             },
             "time": dataclasses.asdict(metrics.time),
             "frequency": dataclasses.asdict(metrics.frequency) if metrics.frequency else None,

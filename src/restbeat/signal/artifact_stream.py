@@ -1,0 +1,366 @@
+"""Streaming artifact detection and correction: the batch rules of :mod:`restbeat.signal.artifacts`, one
+beat at a time, with causal thresholds and a look-ahead of three beats.
+
+For interval j of a segment:
+
+* Th1 comes from the last 91 dRR values up to j (a causal window); Th2 from the last 91 |mRR| values;
+* the local median is the median of the 11 intervals ending at j + 2 (j - 8 .. j + 2);
+* interval j is classified when interval j + 2 arrives (S22 needs dRR_{j+1} and dRR_{j+2}), by
+  :func:`~restbeat.signal.artifacts.classify_one`, and corrected by the same
+  :class:`~restbeat.signal.artifacts.Resolver` as batch, which may still change j - 1 .. j + 2;
+* interval j is emitted, final, when interval j + 3 arrives, so every beat's class and value are final
+  within three beats.
+
+Thresholds need at least ``MIN_WINDOW`` values; before that (the first beats of a segment) intervals pass as
+normal.  Work per beat is O(1) amortised: the sorted windows hold at most 91 values (insertion by bisection)
+and the buffers are trimmed to the last few beats.  One pass only: batch runs a second pass on its corrected
+series, so the two can differ where artifacts are dense.
+
+Every input interval leaves as :class:`CleanBeat` (a merged extra interval leaves nothing; a split missed
+interval leaves several): excluded intervals carry ``BeatQuality.EXCLUDED`` and start a new output segment,
+as do input segment changes and lost contact.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import deque
+from dataclasses import dataclass
+
+from restbeat.beats import BeatClass, BeatQuality
+from restbeat.signal.artifacts import (
+    CLASSES,
+    CODE,
+    DEFAULT_CONFIG,
+    ECTOPIC,
+    NORMAL,
+    ArtifactConfig,
+    Resolver,
+    classify_one,
+)
+
+MIN_WINDOW = 8
+_TRIM_AT = 64
+_KEEP = 8
+_OUT_OF_RANGE = CODE[BeatClass.OUT_OF_RANGE]
+
+
+@dataclass(frozen=True, slots=True)
+class CleanBeat:
+    """One output interval: time (s) of its ending beat, value (ms), output segment, quality and class."""
+
+    t_s: float
+    rr_ms: float
+    segment: int
+    quality: BeatQuality
+    kind: BeatClass
+
+
+class _SortedWindow:
+    """The last ``size`` values in insertion order and sorted, for O(log n) quartiles."""
+
+    __slots__ = ("_order", "_positions", "_size", "_sorted", "count")
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._order: deque[float] = deque()
+        self._sorted: list[float] = []
+        self.count = 0
+        # (index, fraction) of Q1, median and Q3 for every possible length, numpy's linear interpolation
+        self._positions = [
+            tuple((int(q * (n - 1)), q * (n - 1) - int(q * (n - 1))) for q in (0.25, 0.5, 0.75))
+            for n in range(size + 1)
+        ]
+
+    def add(self, value: float) -> None:
+        self._order.append(value)
+        bisect.insort(self._sorted, value)
+        if self.count == self._size:
+            del self._sorted[bisect.bisect_left(self._sorted, self._order.popleft())]
+        else:
+            self.count += 1
+
+    def _at(self, index: int, fraction: float) -> float:
+        values = self._sorted
+        low = values[index]
+        return low + fraction * (values[index + 1] - low) if fraction else low
+
+    def median(self) -> float:
+        index, fraction = self._positions[self.count][1]
+        return self._at(index, fraction)
+
+    def quartile_deviation(self) -> float:
+        (i1, f1), _, (i3, f3) = self._positions[self.count]
+        return (self._at(i3, f3) - self._at(i1, f1)) / 2.0
+
+
+class _Segment:
+    """Detection state of one contiguous run of usable intervals."""
+
+    def __init__(self, config: ArtifactConfig) -> None:
+        self.config = config
+        self.d_window = _SortedWindow(config.threshold_window)
+        self.m_window = _SortedWindow(config.threshold_window)
+        self.recent = _SortedWindow(config.median_window)
+        self.offset = 0  # absolute index of list position 0
+        self.count = 0  # intervals received
+        self.emitted = 0  # intervals emitted (absolute)
+        self.raw: list[float] = []
+        self.d: list[float] = []  # normalised dRR
+        self.source: list[int] = []  # input index of each interval
+        self.out: list[float] = []
+        self.t: list[float] = []
+        self.code: list[int] = []
+        self.median: list[float] = []
+        self.th2: list[float] = []
+        self.kind: list[int] = []
+        self.done: list[bool] = []
+        self.deleted: list[bool] = []
+        self.parts: list[int] = []
+        self.columns = (
+            self.out,
+            self.t,
+            self.code,
+            self.median,
+            self.th2,
+            self.kind,
+            self.done,
+            self.deleted,
+            self.parts,
+            self.raw,
+            self.d,
+            self.source,
+        )
+        self.resolver = Resolver(
+            out=self.out,
+            t=self.t,
+            code=self.code,
+            median=self.median,
+            th2=self.th2,
+            pair_tolerance=config.pair_tolerance,
+            kind=self.kind,
+            done=self.done,
+            deleted=self.deleted,
+            parts=self.parts,
+        )
+
+    def _append(self, t_s: float, rr_ms: float, source: int) -> None:
+        self.out.append(rr_ms)
+        self.t.append(t_s)
+        self.code.append(NORMAL)
+        self.median.append(rr_ms)
+        self.th2.append(0.0)
+        self.kind.append(NORMAL)
+        self.done.append(False)
+        self.deleted.append(False)
+        self.parts.append(1)
+        self.raw.append(rr_ms)
+        self.source.append(source)
+
+    def push(self, t_s: float, rr_ms: float, source: int) -> None:
+        """Add interval k; classify and resolve interval k - 2."""
+        config = self.config
+        k_rel = self.count - self.offset
+        previous = self.raw[k_rel - 1] if k_rel > 0 else None
+        self._append(t_s, rr_ms, source)
+        self.count += 1
+        self.recent.add(rr_ms)
+        window = self.d_window
+        if previous is None:
+            self.d.append(0.0)
+        else:
+            drr = rr_ms - previous
+            window.add(drr)
+            if window.count < MIN_WINDOW:
+                self.d.append(0.0)
+            else:
+                th1 = min(
+                    config.alpha * window.quartile_deviation(), config.threshold_cap * self.recent.median()
+                )
+                self.d.append(drr / th1 if th1 > 0 else 0.0)
+        j_rel = k_rel - 2
+        if j_rel >= 0:
+            self._classify(j_rel, k_rel)
+
+    def _classify(self, j: int, hi: int) -> None:
+        config = self.config
+        median = self.recent.median()
+        raw = self.raw
+        mrr = raw[j] - median
+        if mrr < 0:
+            mrr *= 2.0
+        m_window = self.m_window
+        m_window.add(abs(mrr))
+        if m_window.count < MIN_WINDOW or self.d_window.count < MIN_WINDOW:
+            return
+        th2 = min(config.alpha * m_window.quartile_deviation(), config.threshold_cap * median)
+        self.median[j] = median
+        self.th2[j] = th2
+        d = self.d
+        if abs(d[j]) <= 1.0 and abs(mrr) <= 3.0 * th2:
+            return  # the fast path: no rule can fire (every class needs |dRR| > 1 or |mRR| > 3)
+        code = classify_one(
+            d[j - 1] if j > 0 else 0.0,
+            d[j],
+            d[j + 1],
+            d[j + 2],
+            mrr / th2 if th2 > 0 else 0.0,
+            raw[j],
+            raw[j + 1],
+            median,
+            th2,
+            config,
+        )
+        if code == NORMAL:
+            return
+        if self.done[j] and code == ECTOPIC and self.kind[j] != NORMAL:
+            # already corrected as the partner of the interval before it, whose class was decided first:
+            # the pair is an ectopic one (batch, which knows both classes, labels it the same way)
+            for index in (j - 1, j):
+                if self.kind[index] == self.kind[j]:
+                    self.kind[index] = ECTOPIC
+        self.code[j] = code
+        self.resolver.resolve(j, max(self.emitted - self.offset, 0), hi)
+
+    def emit_ready(self, final: bool) -> list[tuple[int, float, float, int, bool, int]]:
+        """(input index, t, value, kind code, corrected, final code) of the intervals that are final;
+        a merged-away interval has NaN time and value."""
+        last = self.count if final else self.count - 3
+        if self.emitted >= last:
+            return []
+        ready: list[tuple[int, float, float, int, bool, int]] = []
+        while self.emitted < last:
+            i = self.emitted - self.offset
+            self.emitted += 1
+            code = int(self.code[i])
+            if self.deleted[i]:
+                ready.append((self.source[i], math.nan, math.nan, code, True, code))
+                continue
+            kind = int(self.kind[i])
+            parts = int(self.parts[i])
+            value = float(self.out[i])
+            if parts == 1:
+                ready.append((self.source[i], float(self.t[i]), value, kind, kind != NORMAL, code))
+                continue
+            piece = value / parts
+            start = float(self.t[i]) - value / 1000.0
+            ready += [
+                (self.source[i], start + p * piece / 1000.0, piece, kind, True, code)
+                for p in range(1, parts + 1)
+            ]
+        self._trim()
+        return ready
+
+    def _trim(self) -> None:
+        """Drop buffer entries that were emitted long ago (keeps the last few for neighbour look-ups)."""
+        emitted_rel = self.emitted - self.offset
+        if emitted_rel < _TRIM_AT:
+            return
+        cut = emitted_rel - _KEEP
+        for column in self.columns:
+            del column[:cut]
+        self.offset += cut
+
+
+class ArtifactStream:
+    """Feed intervals one at a time with :meth:`push`; it returns the intervals that became final."""
+
+    def __init__(self, config: ArtifactConfig = DEFAULT_CONFIG, *, record_classes: bool = False) -> None:
+        self.config = config
+        self._segment: _Segment | None = None
+        self._input_segment: int | None = None
+        self._out_segment = 0
+        self._index = 0
+        self._last_rr: float | None = None
+        self._classes: list[tuple[int, int]] | None = [] if record_classes else None
+
+    def input_classes(self) -> list[tuple[int, int]]:
+        """(input index, class code) of every input interval so far (needs ``record_classes=True``)."""
+        if self._classes is None:
+            raise RuntimeError("ArtifactStream was created without record_classes=True")
+        return sorted(self._classes)
+
+    def _record(self, index: int, code: int) -> None:
+        if self._classes is not None:
+            self._classes.append((index, code))
+
+    def _new_output_segment(self) -> None:
+        self._out_segment += 1
+
+    def _drain(self, final: bool) -> list[CleanBeat]:
+        segment = self._segment
+        if segment is None:
+            return []
+        beats: list[CleanBeat] = []
+        config = self.config
+        last_recorded = -1
+        for index, t_s, value, kind, corrected, code in segment.emit_ready(final):
+            if index != last_recorded:
+                last_recorded = index
+                in_range = math.isnan(value) or config.min_rr_ms <= value <= config.max_rr_ms  # NaN: merged
+                self._record(index, code if in_range else int(_OUT_OF_RANGE))
+            if math.isnan(t_s):  # merged away
+                continue
+            if value < config.min_rr_ms or value > config.max_rr_ms:
+                beats.append(
+                    CleanBeat(t_s, value, self._out_segment, BeatQuality.EXCLUDED, BeatClass.OUT_OF_RANGE)
+                )
+                self._new_output_segment()
+                continue
+            quality = BeatQuality.CORRECTED if corrected else BeatQuality.GOOD
+            beats.append(CleanBeat(t_s, value, self._out_segment, quality, CLASSES[kind]))
+        if final:
+            self._segment = None
+        return beats
+
+    def flush(self) -> list[CleanBeat]:
+        """Emit everything still pending (end of recording, or before a break)."""
+        return self._drain(final=True)
+
+    def _exclude(self, t_s: float, rr_ms: float, cls: BeatClass) -> list[CleanBeat]:
+        beats = self.flush()
+        self._new_output_segment()
+        quality = BeatQuality.NO_CONTACT if cls is BeatClass.NO_CONTACT else BeatQuality.EXCLUDED
+        beats.append(CleanBeat(t_s, rr_ms, self._out_segment, quality, cls))
+        self._record(self._index, int(CODE[cls]))
+        self._new_output_segment()
+        return beats
+
+    def push(
+        self,
+        t_s: float,
+        rr_ms: float,
+        segment: int = 0,
+        *,
+        contact: bool | None = None,
+        first_after_connect: bool = False,
+        follows_in_packet: bool = False,
+    ) -> list[CleanBeat]:
+        """Add one interval (ms) ending at ``t_s`` (s); return the intervals that became final."""
+        config = self.config
+        beats: list[CleanBeat] = []
+        if segment != self._input_segment:
+            self._input_segment = segment
+            beats = self.flush()
+            self._new_output_segment()
+            self._last_rr = None
+        previous, self._last_rr = self._last_rr, rr_ms
+        cls: BeatClass | None = None
+        if contact is False:
+            cls = BeatClass.NO_CONTACT
+        elif first_after_connect:
+            cls = BeatClass.FIRST_AFTER_CONNECT
+        elif follows_in_packet and previous is not None and rr_ms < config.bogus_ratio * previous:
+            cls = BeatClass.BOGUS_SHORT
+        elif rr_ms < config.junk_below_ms or rr_ms > config.gap_above_ms:
+            cls = BeatClass.OUT_OF_RANGE
+        if cls is not None:
+            beats += self._exclude(t_s, rr_ms, cls)
+        else:
+            if self._segment is None:
+                self._segment = _Segment(config)
+            self._segment.push(t_s, rr_ms, self._index)
+            beats += self._drain(final=False)
+        self._index += 1
+        return beats
