@@ -62,7 +62,7 @@ def peer_python(name: str) -> str:
     env = PEER_ENVS / name
     python = env / "bin" / "python"
     if not python.exists():
-        print(f"creating the {name} environment in {env} ...", flush=True)
+        print(f"creating the {name} environment in {env} ...", file=sys.stderr, flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(env)], check=True)
         for step in PEER_REQUIREMENTS[name]:
             install = subprocess.run(

@@ -34,6 +34,9 @@ def with_artifacts() -> tuple[np.ndarray, np.ndarray]:
     rr[301] -= 180
     rr = np.concatenate([rr[:450], [rr[450] * 0.4, rr[450] * 0.6], rr[451:]])  # extra beat at 450
     rr = np.concatenate([rr[:600], [rr[600] + rr[601]], rr[602:]])  # missed beat at 600
+    total = rr[700:703].sum()  # a couplet of premature beats and its compensatory pause at 700 (clean 700)
+    rr[700], rr[701] = 0.55 * rr[700], 0.55 * rr[701]
+    rr[702] = total - rr[700] - rr[701]
     return clean, rr
 
 

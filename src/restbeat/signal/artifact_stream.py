@@ -106,8 +106,10 @@ class _Segment:
         self.offset = 0  # absolute index of list position 0
         self.count = 0  # intervals received
         self.emitted = 0  # intervals emitted (absolute)
+        self.last_final: float | None = None  # the last interval emitted (ms)
         self.raw: list[float] = []
         self.d: list[float] = []  # normalised dRR
+        self.th1: list[float] = []  # Th1 (ms) each dRR was normalised by; 0 before the window filled
         self.source: list[int] = []  # input index of each interval
         self.out: list[float] = []
         self.t: list[float] = []
@@ -130,6 +132,7 @@ class _Segment:
             self.parts,
             self.raw,
             self.d,
+            self.th1,
             self.source,
         )
         self.resolver = Resolver(
@@ -167,18 +170,11 @@ class _Segment:
         self.count += 1
         self.recent.add(rr_ms)
         window = self.d_window
-        if previous is None:
-            self.d.append(0.0)
-        else:
-            drr = rr_ms - previous
-            window.add(drr)
-            if window.count < MIN_WINDOW:
-                self.d.append(0.0)
-            else:
-                th1 = min(
-                    config.alpha * window.quartile_deviation(), config.threshold_cap * self.recent.median()
-                )
-                self.d.append(drr / th1 if th1 > 0 else 0.0)
+        th1 = 0.0
+        if previous is not None and window.count >= MIN_WINDOW:
+            th1 = min(config.alpha * window.quartile_deviation(), config.threshold_cap * self.recent.median())
+        self.th1.append(th1)
+        self.d.append((rr_ms - previous) / th1 if previous is not None and th1 > 0 else 0.0)
         j_rel = k_rel - 2
         if j_rel >= 0:
             self._classify(j_rel, k_rel)
@@ -190,13 +186,14 @@ class _Segment:
         mrr = raw[j] - median
         if mrr < 0:
             mrr *= 2.0
+        self.median[j] = median
         m_window = self.m_window
-        m_window.add(abs(mrr))
         if m_window.count < MIN_WINDOW or self.d_window.count < MIN_WINDOW:
             return
         th2 = min(config.alpha * m_window.quartile_deviation(), config.threshold_cap * median)
-        self.median[j] = median
         self.th2[j] = th2
+        if j >= 2 and (self.done[j - 1] or self.done[j - 2]):
+            self._refresh_d(j)
         d = self.d
         if abs(d[j]) <= 1.0 and abs(mrr) <= 3.0 * th2:
             return  # the fast path: no rule can fire (every class needs |dRR| > 1 or |mRR| > 3)
@@ -223,6 +220,30 @@ class _Segment:
         self.code[j] = code
         self.resolver.resolve(j, max(self.emitted - self.offset, 0), hi)
 
+    def _refresh_d(self, j: int) -> None:
+        """Normalised dRR of j - 1 and j from the current values, once an interval before them was corrected:
+        a corrected beat must not make its neighbour look like an artifact (batch gets this from its second
+        pass)."""
+        out, parts, deleted = self.out, self.parts, self.deleted
+        for i in (j - 1, j):
+            if deleted[i] or self.th1[i] <= 0:
+                continue
+            p = i - 1
+            while p >= 0 and deleted[p]:
+                p -= 1
+            if p >= 0:
+                self.d[i] = (out[i] / parts[i] - out[p] / parts[p]) / self.th1[i]
+
+    def _learn(self, value: float, median: float) -> None:
+        """Feed one final (corrected) interval to the threshold windows: Th1 and Th2 are learnt from the
+        cleaned history, so that artifacts already corrected do not inflate them (the streaming analogue of
+        the batch's second pass)."""
+        if self.last_final is not None:
+            self.d_window.add(value - self.last_final)
+        self.last_final = value
+        mrr = value - median
+        self.m_window.add(-2.0 * mrr if mrr < 0 else mrr)
+
     def emit_ready(self, final: bool) -> list[tuple[int, float, float, int, bool, int]]:
         """(input index, t, value, kind code, corrected, final code) of the intervals that are final;
         a merged-away interval has NaN time and value."""
@@ -241,9 +262,12 @@ class _Segment:
             parts = int(self.parts[i])
             value = float(self.out[i])
             if parts == 1:
+                self._learn(value, self.median[i])
                 ready.append((self.source[i], float(self.t[i]), value, kind, kind != NORMAL, code))
                 continue
             piece = value / parts
+            for _ in range(parts):
+                self._learn(piece, self.median[i])
             start = float(self.t[i]) - value / 1000.0
             ready += [
                 (self.source[i], start + p * piece / 1000.0, piece, kind, True, code)

@@ -55,6 +55,10 @@ _MIN_SEGMENT = 5  # shorter segments are passed through unclassified
 MISSED_LIKE_RATIO = 1.5  # an uncompensated long interval this many medians long holds missed beats
 EXTRA_LIKE_RATIO = 0.6  # an uncompensated short interval below this many medians is a fragment of a beat
 ONE_BEAT_RANGE = (0.75, 1.35)  # two fragments make one beat when their sum is in this range (x median)
+PREMATURE_RATIO = 0.8  # an interval below this many medians ends a premature beat (couplet test)
+SLOWED_RATIO = (
+    0.75  # a long interval followed by two at least this long (x it) is a slowing, not a missed beat
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,18 +292,26 @@ class Resolver:
 
         References: the two measured intervals around the pair (in sinus rhythm two normal beats; in
         bigeminy or trigeminy the same short-plus-long sum, where the median flips between the short and the
-        long interval), and the previous pair when it is still measured or was corrected as a pair (the
-        reference at the start of a run of ectopic beats, whose next interval is already premature); two
-        medians when neither exists.  A reference never mixes a corrected value with a measured one.
+        long interval); and, only where those are missing or the interval after the pair is itself premature
+        (the start of a run of ectopic beats), the previous pair when it is still measured or was corrected as
+        a pair; two medians when neither exists.  A reference never mixes a corrected value with a measured
+        one.  (Any two normal intervals add up to about two beats, so the previous pair is no evidence when
+        the neighbours say otherwise: a premature beat would pair with the wrong side.)
         """
         out = self.out
         total = out[first] + out[first + 1]
         references = []
         before, after = first - 1, first + 2
-        if self._measured(before) and self._measured(after):
+        neighbours = self._measured(before) and self._measured(after)
+        if neighbours:
             references.append(out[before] + out[after])
         a, b = first - 2, first - 1
-        if self._usable(a) and self._usable(b) and (self.kind[a] == NORMAL) == (self.kind[b] == NORMAL):
+        if (
+            (not neighbours or out[after] < PREMATURE_RATIO * median)
+            and self._usable(a)
+            and self._usable(b)
+            and (self.kind[a] == NORMAL) == (self.kind[b] == NORMAL)
+        ):
             references.append(out[a] + out[b])
         if not references:
             references.append(2.0 * median)
@@ -307,21 +319,24 @@ class Resolver:
 
     def _fragment_partner(self, j: int, median: float, lo: int, hi: int) -> tuple[int, float]:
         """The neighbour a short interval would merge with to make one beat, and the relative error of that
-        beat (against the measured intervals around it, else the median); (-1, inf) when none qualifies."""
+        beat (against the measured intervals around it, else the median); (-1, inf) when none qualifies.
+
+        One of the two must look like a fragment (below ``EXTRA_LIKE_RATIO`` medians, or flagged short) and
+        their sum must be one beat (``ONE_BEAT_RANGE`` of the reference)."""
         out = self.out
         best, best_error = -1, math.inf
         for p in (j + 1, j - 1):
             if not (lo <= p <= hi) or self.done[p] or self.deleted[p]:
                 continue
             whole = out[j] + out[p]
-            fragment = out[j] < EXTRA_LIKE_RATIO * median or self.code[p] == SHORT
-            if not fragment or not ONE_BEAT_RANGE[0] * median <= whole <= ONE_BEAT_RANGE[1] * median:
-                continue
+            fragment = min(out[j], out[p]) < EXTRA_LIKE_RATIO * median or self.code[p] == SHORT
             before, after = min(j, p) - 1, max(j, p) + 1
             if self._measured(before) and self._measured(after):
                 reference = (out[before] + out[after]) / 2.0
             else:
                 reference = median
+            if not fragment or not ONE_BEAT_RANGE[0] * reference <= whole <= ONE_BEAT_RANGE[1] * reference:
+                continue
             error = abs(whole - reference) / reference
             if error < best_error:
                 best, best_error = p, error
@@ -341,7 +356,7 @@ class Resolver:
         if code == ECTOPIC:
             self.kind[j] = code
             self.out[j] = self._interpolate(j, lo, hi)
-        elif code == LONG and self.out[j] >= MISSED_LIKE_RATIO * median:
+        elif code == LONG and self.out[j] >= MISSED_LIKE_RATIO * median and not self._slowed(j, hi):
             self.kind[j] = code
             self.parts[j] = max(2, round(self.out[j] / median))
         else:
@@ -350,6 +365,43 @@ class Resolver:
             self.code[j] = NORMAL
             return
         self.done[j] = True
+
+    def _slowed(self, j: int, hi: int) -> bool:
+        """True when the two intervals after ``j`` are as long as it, within ``SLOWED_RATIO``: the rhythm
+        slowed, and a long interval is not a missed beat (after a missed beat the next ones are about half
+        as long).  The causal median of the stream lags behind such a step; this test does not."""
+        following = [
+            self.out[p] / self.parts[p]
+            for p in (j + 1, j + 2)
+            if p <= hi and p < len(self.out) and not self.deleted[p]
+        ]
+        return len(following) == 2 and min(following) >= SLOWED_RATIO * self.out[j]
+
+    def _couplet(self, first: int, median: float, th2: float, lo: int, hi: int) -> bool:
+        """Intervals ``first`` and ``first + 1`` premature and ``first + 2`` long: a couplet of premature beats
+        and its compensatory pause.  When the three add up to three beats (within the pair tolerance) they are
+        spread evenly over three beats, both premature beats moving back into the rhythm; True if done."""
+        cluster = (first, first + 1, first + 2)
+        if first < lo or first + 2 > hi:
+            return False
+        if any(self.done[p] or self.deleted[p] or self.parts[p] != 1 for p in cluster):
+            return False
+        out = self.out
+        if not (out[first] < PREMATURE_RATIO * median and out[first + 1] < PREMATURE_RATIO * median):
+            return False
+        total = out[first] + out[first + 1] + out[first + 2]
+        if out[first + 2] <= median or abs(total - 3.0 * median) >= max(th2, self.pair_tolerance * median):
+            return False
+        part = total / 3.0
+        end = self.t[first + 2]
+        for offset, index in enumerate(cluster):
+            out[index] = part
+            self.t[index] = end - (2 - offset) * part / 1000.0
+            self.kind[index] = ECTOPIC
+            self.done[index] = True
+            if self.code[index] != NORMAL:
+                self.code[index] = ECTOPIC
+        return True
 
     def resolve(self, j: int, lo: int, hi: int) -> None:
         """Correct interval ``j`` given that indices ``lo``..``hi`` (inclusive) may be changed."""
@@ -363,18 +415,22 @@ class Resolver:
             self.done[j] = self.done[j + 1] = True
             self.kind[j + 1] = EXTRA
             return
+        median, th2 = self.median[j], self.th2[j]
+        firsts = (j - 2,) if out[j] > median else (j, j - 1)  # where a couplet holding j would start
+        if code != EXTRA and any(self._couplet(first, median, th2, lo, hi) for first in firsts):
+            return
+        if code == MISSED and self._slowed(j, hi):
+            code = self.code[j] = LONG
         if code == MISSED:
-            self.parts[j] = max(2, round(out[j] / self.median[j]))
+            self.parts[j] = max(2, round(out[j] / median))
             self.done[j] = True
             self.kind[j] = MISSED
             return
-        median = self.median[j]
-        tolerance = max(self.th2[j], self.pair_tolerance * median)
+        tolerance = max(th2, self.pair_tolerance * median)
         best, best_error = -1, tolerance
-        # a long interval flagged ectopic is a compensatory pause (S1 needs both neighbouring dRR negative):
-        # its premature partner is the interval before it; any other flagged interval takes the better side
-        sides = (j - 1,) if code == ECTOPIC and out[j] > median else (j - 1, j + 1)
-        for p in sides:
+        # the partner is the side that makes the better pair: the premature beat before a compensatory pause,
+        # the short interval after a late beat
+        for p in (j - 1, j + 1):
             if lo <= p <= hi and not self.done[p] and not self.deleted[p]:
                 error = self.pair_error(min(j, p), median)
                 if error < best_error:
