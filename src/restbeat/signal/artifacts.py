@@ -378,9 +378,10 @@ class Resolver:
         return len(following) == 2 and min(following) >= SLOWED_RATIO * self.out[j]
 
     def _couplet(self, first: int, median: float, th2: float, lo: int, hi: int) -> bool:
-        """Intervals ``first`` and ``first + 1`` premature and ``first + 2`` long: a couplet of premature beats
-        and its compensatory pause.  When the three add up to three beats (within the pair tolerance) they are
-        spread evenly over three beats, both premature beats moving back into the rhythm; True if done."""
+        """Intervals ``first`` and ``first + 1`` premature and ``first + 2`` long: a couplet of premature
+        beats and its compensatory pause.  When the three add up to three beats (within the pair tolerance)
+        they are spread evenly over three beats, both premature beats moving back into the rhythm; True if
+        done."""
         cluster = (first, first + 1, first + 2)
         if first < lo or first + 2 > hi:
             return False
