@@ -56,9 +56,11 @@ MISSED_LIKE_RATIO = 1.5  # an uncompensated long interval this many medians long
 EXTRA_LIKE_RATIO = 0.6  # an uncompensated short interval below this many medians is a fragment of a beat
 ONE_BEAT_RANGE = (0.75, 1.35)  # two fragments make one beat when their sum is in this range (x median)
 PREMATURE_RATIO = 0.8  # an interval below this many medians ends a premature beat (couplet test)
-SLOWED_RATIO = (
-    0.75  # a long interval followed by two at least this long (x it) is a slowing, not a missed beat
-)
+SLOWED_RATIO = 0.75  # a long interval followed by two at least 0.75 x as long is a slowing, not a missed beat
+DENSE_CORRECTED = 8  # corrected intervals in a 91-beat window that make a second pass worth it
+_EXACT_PAD = 60  # intervals either side of an active part: features inside are those of the whole series
+_JOIN_GAP = 400  # slices closer than this (intervals) are passed as one (fewer, larger numpy calls)
+MIN_SHIFT = 0.05  # a misaligned pair moves its beat by more than this share of the rhythm (a ramp does not)
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,6 +319,22 @@ class Resolver:
             references.append(2.0 * median)
         return float(min(abs(total - reference) for reference in references))
 
+    def _opposed(self, first: int) -> bool:
+        """True when intervals ``first`` and ``first + 1`` deviate in opposite directions, each by more than
+        ``MIN_SHIFT`` of the rhythm, from the straight line through the measured intervals either side: a
+        moved beat lengthens one and shortens the other, while a slowing, a quickening or a ramp moves both
+        the same way or not at all (any ramp adds up like a misaligned pair).  True when either side is not
+        a measured interval (inside a run of ectopic beats)."""
+        before, after = first - 1, first + 2
+        if not (self._measured(before) and self._measured(after)):
+            return True
+        left, right = self.out[before], self.out[after]
+        step = (right - left) / 3.0
+        first_shift = self.out[first] - (left + step)
+        second_shift = self.out[first + 1] - (left + 2.0 * step)
+        smallest = MIN_SHIFT * (left + right) / 2.0
+        return bool(first_shift * second_shift < 0 and min(abs(first_shift), abs(second_shift)) > smallest)
+
     def _fragment_partner(self, j: int, median: float, lo: int, hi: int) -> tuple[int, float]:
         """The neighbour a short interval would merge with to make one beat, and the relative error of that
         beat (against the measured intervals around it, else the median); (-1, inf) when none qualifies.
@@ -432,7 +450,7 @@ class Resolver:
         # the partner is the side that makes the better pair: the premature beat before a compensatory pause,
         # the short interval after a late beat
         for p in (j - 1, j + 1):
-            if lo <= p <= hi and not self.done[p] and not self.deleted[p]:
+            if lo <= p <= hi and not self.done[p] and not self.deleted[p] and self._opposed(min(j, p)):
                 error = self.pair_error(min(j, p), median)
                 if error < best_error:
                     best, best_error = p, error
@@ -547,7 +565,10 @@ class _Pass:
     codes: NDArray[np.int8]
 
 
-def _one_pass(rr: FloatArray, times: FloatArray, config: ArtifactConfig) -> _Pass:
+def _one_pass(
+    rr: FloatArray, times: FloatArray, config: ArtifactConfig, active: BoolArray | None = None
+) -> _Pass:
+    """Detect and correct once; only intervals where ``active`` is True may be flagged (all by default)."""
     n = rr.size
     if n < _MIN_SEGMENT:
         return _Pass(
@@ -560,6 +581,8 @@ def _one_pass(rr: FloatArray, times: FloatArray, config: ArtifactConfig) -> _Pas
         )
     f = features(rr, config)
     codes = classify(f, config)
+    if active is not None:
+        codes[~active] = NORMAL
     flagged = np.flatnonzero(codes != NORMAL)
     if flagged.size == 0:
         return _Pass(rr, times, np.full(n, NORMAL, np.int8), np.zeros(n, bool), np.arange(n), codes)
@@ -599,27 +622,81 @@ def _one_pass(rr: FloatArray, times: FloatArray, config: ArtifactConfig) -> _Pas
     )
 
 
+def _dense_slices(corrected: BoolArray, config: ArtifactConfig) -> list[tuple[int, int, BoolArray]]:
+    """Where a second pass is worth it: (start, stop, active mask) of the slices around every stretch whose
+    91-beat window holds at least ``DENSE_CORRECTED`` corrected intervals.  The active part is the stretch
+    widened by half a window; the slice adds ``_EXACT_PAD`` intervals either side so that every feature
+    inside the active part equals its value on the whole series."""
+    n, window = corrected.size, config.threshold_window
+    kernel = np.ones(window, np.int32)
+    dense = np.convolve(corrected.astype(np.int32), kernel, mode="same") >= DENSE_CORRECTED
+    if not dense.any():
+        return []
+    active = np.convolve(dense.astype(np.int32), kernel, mode="same") > 0
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], active.astype(np.int8), [0]])))
+    slices: list[tuple[int, int, BoolArray]] = []
+    for first, stop in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
+        lo, hi = max(0, first - _EXACT_PAD), min(n, stop + _EXACT_PAD)
+        if slices and lo - slices[-1][1] < _JOIN_GAP:  # close or overlapping: one slice
+            lo = slices.pop()[0]
+        slices.append((lo, hi, active[lo:hi]))
+    return slices
+
+
+def _second_pass(result: _Pass, codes: NDArray[np.int8], config: ArtifactConfig) -> _Pass:
+    """Detect again on the corrected series, where artifacts were dense (their thresholds were inflated
+    by the artifacts the first pass removed); elsewhere a second pass only finds natural variability.
+    Classes found now are credited to the input interval the flagged output came from."""
+    pieces: list[_Pass] = []
+    cursor = 0
+    for lo, hi, active in _dense_slices(result.corrected, config):
+        pieces.append(_slice(result, cursor, lo))
+        again = _one_pass(result.values[lo:hi], result.times[lo:hi], config, active)
+        inner = lo + again.source  # index into result of every new output interval
+        newly = (again.codes != NORMAL) & (codes[result.source[lo:hi]] == NORMAL)
+        codes[result.source[lo:hi][newly]] = again.codes[newly]
+        pieces.append(
+            _Pass(
+                values=again.values,
+                times=again.times,
+                kinds=np.where(again.kinds != NORMAL, again.kinds, result.kinds[inner]),
+                corrected=again.corrected | result.corrected[inner],
+                source=result.source[inner],
+                codes=codes,
+            )
+        )
+        cursor = hi
+    if not pieces:
+        return result
+    pieces.append(_slice(result, cursor, result.values.size))
+    return _Pass(
+        values=np.concatenate([piece.values for piece in pieces]),
+        times=np.concatenate([piece.times for piece in pieces]),
+        kinds=np.concatenate([piece.kinds for piece in pieces]),
+        corrected=np.concatenate([piece.corrected for piece in pieces]),
+        source=np.concatenate([piece.source for piece in pieces]),
+        codes=codes,
+    )
+
+
+def _slice(result: _Pass, start: int, stop: int) -> _Pass:
+    """Output intervals ``start:stop`` of a pass, unchanged."""
+    return _Pass(
+        result.values[start:stop],
+        result.times[start:stop],
+        result.kinds[start:stop],
+        result.corrected[start:stop],
+        result.source[start:stop],
+        result.codes,
+    )
+
+
 def _correct_segment(rr: FloatArray, times: FloatArray, config: ArtifactConfig) -> _Pass:
-    """``config.passes`` passes; later passes see the corrected series, whose thresholds are no longer
-    inflated by the artifacts the first pass removed.  Classes found later are credited to the input
-    interval the flagged output came from."""
+    """A first pass over the segment, then ``config.passes - 1`` passes where artifacts are dense."""
     result = _one_pass(rr, times, config)
     codes = result.codes.copy()
     for _ in range(config.passes - 1):
-        again = _one_pass(result.values, result.times, config)
-        if not (again.codes != NORMAL).any():
-            break
-        origin = result.source
-        newly = (again.codes != NORMAL) & (codes[origin] == NORMAL)
-        codes[origin[newly]] = again.codes[newly]
-        result = _Pass(
-            values=again.values,
-            times=again.times,
-            kinds=np.where(again.kinds != NORMAL, again.kinds, result.kinds[again.source]),
-            corrected=again.corrected | result.corrected[again.source],
-            source=origin[again.source],
-            codes=codes,
-        )
+        result = _second_pass(result, codes, config)
     return _Pass(result.values, result.times, result.kinds, result.corrected, result.source, codes)
 
 
