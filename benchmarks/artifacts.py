@@ -10,7 +10,9 @@ Run:  python -m benchmarks.artifacts [--records nsr001,nsr002,nsr003] [--rates 1
    corrected series against the clean one; wall time of the correction call.
 2. Real ectopy: every beat of PhysioNet chf2db and ltdb (ODC-By 1.0) records; the annotators' ectopic labels
    (V, S, A, a, J, F, e, j, E) are the truth.  A labelled beat counts as detected when the interval it ends or
-   the next one is flagged; false positives are flags on runs of five N beats.
+   the next one is flagged; false positives are flags on runs of five N beats.  Many labelled beats are not
+   premature at all (runs of atrial tachycardia, late-coupled ventricular beats) and so invisible in RR;
+   the detection rate of those that came early (< 80 % of the interval before) is reported beside.
 3. Streaming: restbeat's streaming detector against its batch detector on a real 24-h series (all beats of
    nsr001): class agreement.
 
@@ -49,6 +51,7 @@ PEER_REQUIREMENTS = {
     "hrv-analysis": [["hrv-analysis==1.0.6"], ["--no-deps", "nolds==0.5.2"]],
 }
 ECTOPIC_SYMBOLS = frozenset("VSAaJFejE")
+PREMATURE_BELOW = 0.8  # an ectopic beat is visible in RR when its interval is < 80 % of the one before
 SINUS_SYMBOLS = frozenset("NLRB")
 
 
@@ -294,13 +297,17 @@ def real_ectopy_table(methods: list[str]) -> str:
     rows = []
     for method in methods:
         results = run_restbeat(series) if method == "restbeat" else run_peer(method, series)
-        detected = ectopic = false_flags = sinus_runs = 0
-        for symbols, result in zip(labels, results, strict=True):
+        detected = ectopic = detected_premature = premature = false_flags = sinus_runs = 0
+        for rr, symbols, result in zip(series, labels, results, strict=True):
             is_ectopic = np.isin(symbols, list(ECTOPIC_SYMBOLS))
             flags = result.flags
             flagged_here_or_next = flags | np.append(flags[1:], False)
             detected += int(np.count_nonzero(flagged_here_or_next & is_ectopic))
             ectopic += int(np.count_nonzero(is_ectopic))
+            # visible in the RR series at all: the ectopic beat came early (< 80 % of the interval before)
+            early = is_ectopic & (rr < PREMATURE_BELOW * np.concatenate([[np.inf], rr[:-1]]))
+            detected_premature += int(np.count_nonzero(flagged_here_or_next & early))
+            premature += int(np.count_nonzero(early))
             sinus = np.isin(symbols, list(SINUS_SYMBOLS)).astype(int)
             run_of_five = np.convolve(sinus, np.ones(5, dtype=int), mode="same") == 5
             false_flags += int(np.count_nonzero(flags & run_of_five))
@@ -311,12 +318,23 @@ def real_ectopy_table(methods: list[str]) -> str:
                 f"{len(series)}",
                 f"{ectopic}",
                 f"{100 * detected / ectopic:.1f}",
+                f"{premature}",
+                f"{100 * detected_premature / premature:.1f}",
                 f"{1000 * false_flags / sinus_runs:.2f}",
                 f"{sum(r.seconds for r in results):.1f}",
             ]
         )
         print(f"  done: real ectopy {method}", file=sys.stderr, flush=True)
-    header = ["method", "records", "ectopic beats", "detected %", "false flags /1000 N", "time s"]
+    header = [
+        "method",
+        "records",
+        "ectopic beats",
+        "detected %",
+        "of them premature",
+        "premature detected %",
+        "false flags /1000 N",
+        "time s",
+    ]
     return markdown_table(header, rows)
 
 
@@ -393,8 +411,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--records",
-        default="nsr010,nsr020,nsr030,nsr040,nsr050",
-        help="nsr2db records (the defaults were not used to tune the detector, which used nsr001-nsr006)",
+        default="nsr007,nsr015,nsr025,nsr035,nsr045",
+        help="nsr2db records (the defaults are held out: the detector was developed on nsr001-nsr006 and "
+        "nsr010, nsr020, nsr030, nsr040, nsr050)",
     )
     parser.add_argument("--rates", default="0,1,2,5", help="artifact rates in per cent (0: the clean series)")
     parser.add_argument("--peers", default="neurokit2,systole,hrv-analysis")
@@ -413,7 +432,7 @@ def main() -> None:
         " errors are mean |relative error| over records."
     )
     print("\n## Real ectopic beats (all chf2db and ltdb records)\n")
-    print(real_ectopy_table(["restbeat", *[p for p in peers if p == "systole"]]))
+    print(real_ectopy_table(["restbeat", *[p for p in peers if p in ("neurokit2", "systole")]]))
     print("\n## Streaming against batch\n")
     print(stream_agreement_table())
 

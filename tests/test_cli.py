@@ -60,6 +60,9 @@ def test_analyze_corrects_artifacts_by_default_and_reports_them(capsys: pytest.C
     counts = corrected["artifacts"]["counts"]
     assert counts["missed"] > 10 and counts["extra"] > 10 and counts["ectopic"] > 10
     assert corrected["artifacts"]["corrected_intervals"] > 100
+    # intervals out of the physiological range leave, and no HRV is computed across them
+    assert counts["out_of_range"] > 0
+    assert corrected["artifacts"]["analysed_segments"] > 1
     assert raw["artifacts"] is None
     assert corrected["time"]["rmssd_ms"] < 0.9 * raw["time"]["rmssd_ms"]
     assert main(["analyze", path]) == 0

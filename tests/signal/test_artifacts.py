@@ -109,6 +109,20 @@ def test_an_uncompensated_change_of_rhythm_is_physiology_not_an_artifact() -> No
     assert classes(result, [250]) == ["normal"]
 
 
+def test_recurring_sinus_pauses_are_not_split_as_missed_beats() -> None:
+    """nsr2db nsr025 (PhysioNet, ODC-By 1.0) has recurring pauses such as 750, 1102, 867, 812 ms.  They make
+    Th2 wide (~200 ms), so the published missed test passes them (|1102/2 - 742| < Th2), but their halves
+    (551 ms) fit none of the beats around them: they stay as measured."""
+    from benchmarks.artifacts import artifacts_free_nn
+
+    nn = artifacts_free_nn("nsr025")[40000:46000]
+    assert np.count_nonzero(nn > 1.4 * np.median(nn)) > 20
+    result = art.correct_rr(nn)
+    assert result.counts[BeatClass.MISSED] == 0
+    assert result.rr_ms.size == nn.size
+    assert time_domain(result.rr_ms).sdnn_ms == pytest.approx(time_domain(nn).sdnn_ms, rel=0.01)
+
+
 def test_bigeminy_is_corrected_to_the_underlying_sinus_rhythm() -> None:
     """Every other beat premature: short + long pairs that add up to two sinus beats (Th1 is capped)."""
     clean = sinus(seed=3)
@@ -141,8 +155,8 @@ def test_kubios_one_hour_reference_series_is_barely_touched() -> None:
 
 def test_polar_h10_with_frequent_premature_beats() -> None:
     """A real Polar H10 with bigeminy/trigeminy (detectPVC, K. Broman, MIT): RMSSD 442 ms falls to that of
-    the sinus rhythm underneath (650-900 ms), the couplet at 511 s (456 + 431 + 1161 ms) included.  Known
-    leftover: the first four beats, a premature beat before any history."""
+    the sinus rhythm underneath (550-950 ms), the couplet at 511 s (456 + 431 + 1161 ms) included.  Known
+    leftover: the first few beats, premature beats before any history."""
     with shared("polar_h10_detectPVC", "polar_h10_rr_only.csv").open() as handle:
         rr = np.array([float(row["rr_ms"]) for row in csv.DictReader(handle)])
     result = art.correct_rr(rr)
@@ -150,7 +164,7 @@ def test_polar_h10_with_frequent_premature_beats() -> None:
     assert time_domain(result.rr_ms).rmssd_ms < 30
     assert result.counts[BeatClass.ECTOPIC] > 250
     outside = np.flatnonzero((result.rr_ms < 550) | (result.rr_ms > 950))
-    assert outside.tolist() == [0, 1, 2, 3]
+    assert outside.size <= 4 and outside.max() < 5  # only the first beats, before any history
 
 
 def test_plausibility_stage() -> None:

@@ -18,6 +18,7 @@ class CorrectionSummary:
     counts: dict[BeatClass, int]
     corrected_intervals: int
     analysed_intervals: int
+    analysed_segments: int  # contiguous runs after excluded intervals were taken out
 
     @property
     def corrected_pct(self) -> float:
@@ -47,6 +48,7 @@ def analyze_file(
         counts=corrected.counts,
         corrected_intervals=corrected.n_corrected,
         analysed_intervals=int(corrected.rr_ms.size),
+        analysed_segments=int(corrected.segment_ids.max()) + 1 if corrected.segment_ids.size else 0,
     )
     metrics = hrv_metrics(corrected.rr_ms, corrected.t_s, corrected.segment_ids, spectrum_method)
     return Analysis(recording=recording, correction=summary, metrics=metrics)

@@ -3,8 +3,12 @@ beat at a time, with causal thresholds and a look-ahead of three beats.
 
 For interval j of a segment:
 
-* Th1 comes from the last 91 dRR values up to j (a causal window); Th2 from the last 91 |mRR| values;
+* Th1 comes from the last 91 dRR values and Th2 from the last 91 |mRR| values of the intervals already
+  emitted, that is of the corrected series (causal windows that artifacts already removed do not inflate:
+  the streaming analogue of the batch's second pass);
 * the local median is the median of the 11 intervals ending at j + 2 (j - 8 .. j + 2);
+* once an interval before j was corrected, dRR of j - 1 and j is recomputed from the corrected values, so a
+  corrected beat does not make its neighbour look like an artifact;
 * interval j is classified when interval j + 2 arrives (S22 needs dRR_{j+1} and dRR_{j+2}), by
   :func:`~restbeat.signal.artifacts.classify_one`, and corrected by the same
   :class:`~restbeat.signal.artifacts.Resolver` as batch, which may still change j - 1 .. j + 2;
@@ -13,8 +17,8 @@ For interval j of a segment:
 
 Thresholds need at least ``MIN_WINDOW`` values; before that (the first beats of a segment) intervals pass as
 normal.  Work per beat is O(1) amortised: the sorted windows hold at most 91 values (insertion by bisection)
-and the buffers are trimmed to the last few beats.  One pass only: batch runs a second pass on its corrected
-series, so the two can differ where artifacts are dense.
+and the buffers are trimmed to the last few beats.  Batch sees both sides of every beat and runs a second
+pass where artifacts are dense, so the two can differ there.
 
 Every input interval leaves as :class:`CleanBeat` (a merged extra interval leaves nothing; a split missed
 interval leaves several): excluded intervals carry ``BeatQuality.EXCLUDED`` and start a new output segment,

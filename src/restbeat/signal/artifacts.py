@@ -15,9 +15,11 @@ Every interval is classified from its own local features, so the streaming detec
 (:mod:`restbeat.signal.artifact_stream`) applies the same rule function (:func:`classify_one`).
 
 Correction (:class:`Resolver`, shared with the stream) is time-preserving: extra beats are merged, missed
-beats split, and an ectopic, long or short interval that adds up with a neighbour to two beats is re-split
-with it (its displaced beat moves back between its neighbours).  A long or short interval that nothing
-makes up for is a change of rhythm, not a timing error, and stays as measured.  Batch runs two passes.
+beats split, and an ectopic, long or short interval that adds up with a neighbour to two beats, the two
+deviating in opposite directions, is re-split with it (its displaced beat moves back between its
+neighbours); a couplet of premature beats and its pause is spread over three beats.  A long or short
+interval that nothing makes up for is a change of rhythm, not a timing error, and stays as measured.
+Batch runs a second pass where the first corrected many intervals (its thresholds were inflated there).
 
 A plausibility stage runs first (:func:`plausibility`); corrected intervals outside 300-2000 ms are
 excluded; every exclusion starts a new segment.  docs/artifacts.md gives every rule, the reasons for the
@@ -60,6 +62,7 @@ SLOWED_RATIO = 0.75  # a long interval followed by two at least 0.75 x as long i
 DENSE_CORRECTED = 8  # corrected intervals in a 91-beat window that make a second pass worth it
 _EXACT_PAD = 60  # intervals either side of an active part: features inside are those of the whole series
 _JOIN_GAP = 400  # slices closer than this (intervals) are passed as one (fewer, larger numpy calls)
+SPLIT_TOLERANCE = 0.25  # the parts of a split missed-beat interval are within 25 % of the beats around it
 MIN_SHIFT = 0.05  # a misaligned pair moves its beat by more than this share of the rhythm (a ramp does not)
 
 
@@ -374,7 +377,11 @@ class Resolver:
         if code == ECTOPIC:
             self.kind[j] = code
             self.out[j] = self._interpolate(j, lo, hi)
-        elif code == LONG and self.out[j] >= MISSED_LIKE_RATIO * median and not self._slowed(j, hi):
+        elif (
+            code == LONG
+            and self.out[j] >= MISSED_LIKE_RATIO * median
+            and self._splits_into_beats(j, median, hi)
+        ):
             self.kind[j] = code
             self.parts[j] = max(2, round(self.out[j] / median))
         else:
@@ -383,6 +390,21 @@ class Resolver:
             self.code[j] = NORMAL
             return
         self.done[j] = True
+
+    def _splits_into_beats(self, j: int, median: float, hi: int) -> bool:
+        """Whether long interval ``j`` holds missed beats: split into round(RR/median) (at least 2) equal
+        parts, each part is within ``SPLIT_TOLERANCE`` of the measured intervals around it (else of the
+        median), and the rhythm did not simply slow (:meth:`_slowed`).  A sinus pause such as 750, 1102,
+        867 ms passes the published test when Th2 is wide, but its halves (551 ms) fit nothing."""
+        if self._slowed(j, hi):
+            return False
+        before, after = j - 1, j + 1
+        if self._measured(before) and after <= hi and self._measured(after):
+            reference = (self.out[before] + self.out[after]) / 2.0
+        else:
+            reference = median
+        part = self.out[j] / max(2, round(self.out[j] / median))
+        return bool(abs(part - reference) <= SPLIT_TOLERANCE * reference)
 
     def _slowed(self, j: int, hi: int) -> bool:
         """True when the two intervals after ``j`` are as long as it, within ``SLOWED_RATIO``: the rhythm
@@ -438,7 +460,7 @@ class Resolver:
         firsts = (j - 2,) if out[j] > median else (j, j - 1)  # where a couplet holding j would start
         if code != EXTRA and any(self._couplet(first, median, th2, lo, hi) for first in firsts):
             return
-        if code == MISSED and self._slowed(j, hi):
+        if code == MISSED and not self._splits_into_beats(j, median, hi):
             code = self.code[j] = LONG
         if code == MISSED:
             self.parts[j] = max(2, round(out[j] / median))

@@ -62,6 +62,10 @@ def _recording_rows(analysis: Analysis) -> list[_Row]:
                 f"({correction.corrected_pct:.2f} %)",
             )
         )
+        if correction.analysed_segments != int(recording.segment_ids.max()) + 1:
+            rows.append(
+                ("Analysed segments", str(correction.analysed_segments), "(split at excluded intervals)")
+            )
     return rows
 
 
@@ -155,6 +159,7 @@ def analysis_dict(analysis: Analysis) -> dict[str, Any]:
                 },
                 "corrected_intervals": analysis.correction.corrected_intervals,
                 "analysed_intervals": analysis.correction.analysed_intervals,
+                "analysed_segments": analysis.correction.analysed_segments,
             },
             "time": dataclasses.asdict(metrics.time),
             "frequency": dataclasses.asdict(metrics.frequency) if metrics.frequency else None,
