@@ -411,9 +411,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--records",
-        default="nsr007,nsr015,nsr025,nsr035,nsr045",
-        help="nsr2db records (the defaults are held out: the detector was developed on nsr001-nsr006 and "
-        "nsr010, nsr020, nsr030, nsr040, nsr050)",
+        default="nsr008,nsr018,nsr028,nsr038,nsr048",
+        help="nsr2db records (the defaults are held out: the detector was developed on nsr001-nsr007, "
+        "nsr010, nsr015, nsr020, nsr025, nsr030, nsr035, nsr040, nsr045 and nsr050)",
     )
     parser.add_argument("--rates", default="0,1,2,5", help="artifact rates in per cent (0: the clean series)")
     parser.add_argument("--peers", default="neurokit2,systole,hrv-analysis")

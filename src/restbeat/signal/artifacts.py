@@ -380,10 +380,10 @@ class Resolver:
         elif (
             code == LONG
             and self.out[j] >= MISSED_LIKE_RATIO * median
-            and self._splits_into_beats(j, median, hi)
+            and (parts := self._missed_parts(j, median, hi))
         ):
             self.kind[j] = code
-            self.parts[j] = max(2, round(self.out[j] / median))
+            self.parts[j] = parts
         else:
             # an uncompensated change of rhythm (a sinus pause, a sudden slowing): physiology, not an error of
             # beat timing, which always moves one beat and so changes two intervals in opposite directions
@@ -391,20 +391,24 @@ class Resolver:
             return
         self.done[j] = True
 
-    def _splits_into_beats(self, j: int, median: float, hi: int) -> bool:
-        """Whether long interval ``j`` holds missed beats: split into round(RR/median) (at least 2) equal
-        parts, each part is within ``SPLIT_TOLERANCE`` of the measured intervals around it (else of the
-        median), and the rhythm did not simply slow (:meth:`_slowed`).  A sinus pause such as 750, 1102,
-        867 ms passes the published test when Th2 is wide, but its halves (551 ms) fit nothing."""
+    def _missed_parts(self, j: int, median: float, hi: int) -> int:
+        """How many beats long interval ``j`` holds when it holds missed beats, else 0.
+
+        The reference beat is the mean of the measured intervals around it (else the median, which lags
+        behind a change of rhythm); the interval is split into k = round(RR / reference) >= 2 equal parts,
+        each of which must be within ``SPLIT_TOLERANCE`` of the reference, and the rhythm must not simply have
+        slowed (:meth:`_slowed`).  A sinus pause such as 750, 1102, 867 ms passes the published test when
+        Th2 is wide, but its halves (551 ms) fit nothing."""
         if self._slowed(j, hi):
-            return False
+            return 0
         before, after = j - 1, j + 1
         if self._measured(before) and after <= hi and self._measured(after):
             reference = (self.out[before] + self.out[after]) / 2.0
         else:
             reference = median
-        part = self.out[j] / max(2, round(self.out[j] / median))
-        return bool(abs(part - reference) <= SPLIT_TOLERANCE * reference)
+        parts = max(2, round(self.out[j] / reference))
+        fits = abs(self.out[j] / parts - reference) <= SPLIT_TOLERANCE * reference
+        return parts if fits else 0
 
     def _slowed(self, j: int, hi: int) -> bool:
         """True when the two intervals after ``j`` are as long as it, within ``SLOWED_RATIO``: the rhythm
@@ -460,13 +464,9 @@ class Resolver:
         firsts = (j - 2,) if out[j] > median else (j, j - 1)  # where a couplet holding j would start
         if code != EXTRA and any(self._couplet(first, median, th2, lo, hi) for first in firsts):
             return
-        if code == MISSED and not self._splits_into_beats(j, median, hi):
+        missed_parts = self._missed_parts(j, median, hi) if code == MISSED else 0
+        if code == MISSED and not missed_parts:
             code = self.code[j] = LONG
-        if code == MISSED:
-            self.parts[j] = max(2, round(out[j] / median))
-            self.done[j] = True
-            self.kind[j] = MISSED
-            return
         tolerance = max(th2, self.pair_tolerance * median)
         best, best_error = -1, tolerance
         # the partner is the side that makes the better pair: the premature beat before a compensatory pause,
@@ -484,6 +484,15 @@ class Resolver:
             if fragment_with >= 0 and fragment_error <= pair_relative:
                 self._merge(j, fragment_with)
                 return
+        if code == MISSED:
+            if best < 0:
+                self.parts[j] = missed_parts
+                self.done[j] = True
+                self.kind[j] = MISSED
+                return
+            # a late beat and the short interval after it that add up to two beats: a misaligned pair, not a
+            # missed beat (the median lags at a change of rhythm, and a split would fit the short neighbour)
+            code = self.code[j] = LONG
         if best < 0:
             self._resolve_single(j, code, median, lo, hi)
             return
