@@ -411,9 +411,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--records",
-        default="nsr008,nsr018,nsr028,nsr038,nsr048",
-        help="nsr2db records (the defaults are held out: the detector was developed on nsr001-nsr007, "
-        "nsr010, nsr015, nsr020, nsr025, nsr030, nsr035, nsr040, nsr045 and nsr050)",
+        default="nsr009,nsr011,nsr019,nsr021,nsr029,nsr031,nsr039,nsr041,nsr049,nsr051",
+        help="nsr2db records (the defaults are held out: the detector was developed on nsr001-nsr008, "
+        "nsr010, nsr015, nsr018, nsr020, nsr025, nsr028, nsr030, nsr035, nsr038, nsr040, nsr045, nsr048 "
+        "and nsr050)",
     )
     parser.add_argument("--rates", default="0,1,2,5", help="artifact rates in per cent (0: the clean series)")
     parser.add_argument("--peers", default="neurokit2,systole,hrv-analysis")
@@ -425,7 +426,7 @@ def main() -> None:
     peers = [p for p in args.peers.split(",") if p]
     methods = ["restbeat", "restbeat (stream)", *peers]
     rates = [float(r) / 100 for r in args.rates.split(",")]
-    print("## Injected artifacts (nsr2db " + ", ".join(args.records.split(",")) + ", 24 h each)\n")
+    print("## Injected artifacts (nsr2db " + ", ".join(args.records.split(",")) + ", 21-24 h each)\n")
     print(injected_table(args.records.split(","), rates, methods))
     print(
         "\nE/M/X/L/S = ectopic / missed / extra / long / short;"
