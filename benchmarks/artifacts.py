@@ -39,6 +39,7 @@ from numpy.typing import NDArray
 
 from benchmarks._timing import markdown_table
 from benchmarks.injection import KINDS, Injected, inject
+from restbeat.beats import BeatQuality
 from restbeat.signal import artifacts, spectrum
 from restbeat.signal.metrics import time_domain
 from tests.support.shared_data import shared
@@ -387,10 +388,14 @@ def polar_figure(path: Path) -> None:
         rr = np.array([float(row["rr_ms"]) for row in csv.DictReader(handle)])
     corrected = artifacts.correct_rr(rr)
     raw_t = np.cumsum(rr) / 1000.0
-    flagged = corrected.input_class != artifacts.NORMAL
+    changed = np.zeros(rr.size, dtype=bool)  # input intervals whose value correction changed
+    changed[corrected.source[corrected.quality == BeatQuality.CORRECTED]] = True
+    changed[corrected.input_class != artifacts.NORMAL] = True  # merged-away and excluded ones too
     fig, axes = plt.subplots(2, 1, figsize=(11, 6), sharex=True, constrained_layout=True)
     axes[0].plot(raw_t, rr, color="#555555", lw=0.8, label="RR from the strap")
-    axes[0].scatter(raw_t[flagged], rr[flagged], s=12, color="#d55e00", zorder=3, label="flagged by restbeat")
+    axes[0].scatter(
+        raw_t[changed], rr[changed], s=12, color="#d55e00", zorder=3, label="corrected by restbeat"
+    )
     axes[0].set_ylabel("RR (ms)")
     axes[0].set_title("Polar H10, 10 min with frequent premature ventricular beats (detectPVC, K. Broman)")
     axes[0].legend(loc="upper right", fontsize=8)
@@ -399,7 +404,7 @@ def polar_figure(path: Path) -> None:
     axes[1].set_xlabel("time (s)")
     summary = artifacts.class_counts_text(corrected.counts)
     axes[1].set_title(f"after correction ({summary} of {rr.size} intervals)", fontsize=10)
-    axes[1].legend(loc="upper right", fontsize=8)
+    axes[1].legend(loc="lower right", fontsize=8)
     for axis in axes:
         axis.grid(alpha=0.3)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -59,6 +59,7 @@ def test_missed_beat_is_split() -> None:
     assert classes(result, [150]) == ["missed"]
     assert result.rr_ms.size == clean.size
     assert result.rr_ms[150] == result.rr_ms[151] == pytest.approx((clean[150] + clean[151]) / 2)
+    assert result.source[149:153].tolist() == [149, 150, 150, 151]  # both halves trace back to input 150
     assert result.t_s[151] == pytest.approx(np.cumsum(clean)[151] / 1000)
 
 
@@ -71,6 +72,7 @@ def test_extra_beat_is_merged(fraction: float) -> None:
     assert "extra" in classes(result, [100, 101])
     assert result.rr_ms.size == clean.size
     assert result.rr_ms[100] == pytest.approx(clean[100])
+    assert result.source[99:102].tolist() == [99, 101, 102]  # the merged beat is credited to its second part
 
 
 @pytest.mark.parametrize(("shift", "expected"), [(+200.0, "long"), (-200.0, "short")])

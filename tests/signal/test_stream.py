@@ -140,6 +140,22 @@ def test_lost_contact_makes_every_window_holding_it_low_quality() -> None:
     assert later.window(300).quality is WindowQuality.NO_CONTACT
 
 
+def test_an_excluded_beat_breaks_the_series_like_a_gap() -> None:
+    """No successive difference is taken across an excluded interval: the windows start again."""
+    stream = HRVStream(NO_SPECTRAL)
+    beats = _steady_beats(400)
+    snaps = [
+        stream.push(t, rr, BeatQuality.EXCLUDED if i == 300 else BeatQuality.GOOD)
+        for i, (t, rr) in enumerate(beats)
+    ]
+    assert snaps[299].window(60).quality is WindowQuality.OK
+    assert snaps[300].beat_quality is BeatQuality.EXCLUDED
+    assert snaps[301].window(60).quality is WindowQuality.WARMING_UP
+    assert snaps[301].window(60).n_beats <= 1
+    after = next(s for s in snaps if s.t_s > beats[300][0] + 60)
+    assert after.window(60).quality is WindowQuality.OK
+
+
 def test_too_few_beats_in_a_window() -> None:
     stream = HRVStream(NO_SPECTRAL)
     t, snap = 0.0, None

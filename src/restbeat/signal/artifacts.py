@@ -547,8 +547,10 @@ class CorrectedSeries:
     """Result of artifact correction.
 
     Output intervals (``rr_ms``, ``t_s``, ``segment_ids``, ``quality``, ``kind``) are what HRV is computed
-    from; excluded intervals are not in them.  ``input_class`` is the class detected for every *input*
-    interval, and ``counts`` tallies it (the numbers `restbeat analyze` reports).
+    from; excluded intervals are not in them.  ``source`` is the input interval each output interval came
+    from (a split interval gives several, a merged pair is credited to its second interval).
+    ``input_class`` is the class detected for every *input* interval, and ``counts`` tallies it (the numbers
+    `restbeat analyze` reports).
     """
 
     rr_ms: FloatArray
@@ -556,6 +558,7 @@ class CorrectedSeries:
     segment_ids: IntArray
     quality: NDArray[np.int8]
     kind: NDArray[np.int8]
+    source: IntArray
     input_class: NDArray[np.int8]
     counts: dict[BeatClass, int]
 
@@ -755,26 +758,37 @@ def correct_rr(
     no_contact_code = CODE[BeatClass.NO_CONTACT]
     usable = codes == NORMAL
     pieces = _split_at_excluded(segments, ~usable)
-    parts: list[tuple[FloatArray, FloatArray, IntArray, NDArray[np.int8], BoolArray]] = []
+    parts: list[tuple[FloatArray, FloatArray, IntArray, NDArray[np.int8], BoolArray, IntArray]] = []
     for start, stop in _segment_bounds(pieces):
         piece_id = np.full(stop - start, pieces[start], np.int64)
         if codes[start] == no_contact_code:
+            untouched = np.zeros(stop - start, bool)
             parts.append(
-                (rr[start:stop], times[start:stop], piece_id, codes[start:stop], np.zeros(stop - start, bool))
+                (
+                    rr[start:stop],
+                    times[start:stop],
+                    piece_id,
+                    codes[start:stop],
+                    untouched,
+                    np.arange(start, stop),
+                )
             )
         elif usable[start]:
             result = _correct_segment(rr[start:stop], times[start:stop], config)
             codes[start:stop] = result.codes
             segment = np.full(result.values.size, pieces[start], np.int64)
-            parts.append((result.values, result.times, segment, result.kinds, result.corrected))
+            parts.append(
+                (result.values, result.times, segment, result.kinds, result.corrected, start + result.source)
+            )
 
     if parts:
-        out_rr, out_t, out_seg, out_kind, corrected = (
+        out_rr, out_t, out_seg, out_kind, corrected, source = (
             np.concatenate(column) for column in zip(*parts, strict=True)
         )
     else:
         out_rr, out_t = np.zeros(0), np.zeros(0)
         out_seg, out_kind, corrected = np.zeros(0, np.int64), np.zeros(0, np.int8), np.zeros(0, bool)
+        source = np.zeros(0, np.int64)
     quality = np.where(corrected, BeatQuality.CORRECTED, BeatQuality.GOOD).astype(np.int8)
     quality[out_kind == no_contact_code] = BeatQuality.NO_CONTACT
 
@@ -784,7 +798,7 @@ def correct_rr(
     if not in_range.all():
         out_seg = _split_at_excluded(out_seg, ~in_range)
         out_rr, out_t, out_seg = out_rr[in_range], out_t[in_range], out_seg[in_range]
-        out_kind, quality = out_kind[in_range], quality[in_range]
+        out_kind, quality, source = out_kind[in_range], quality[in_range], source[in_range]
     counts = {cls: int(np.count_nonzero(codes == CODE[cls])) for cls in CLASSES}
     counts[BeatClass.OUT_OF_RANGE] += int(np.count_nonzero(~in_range))
     return CorrectedSeries(
@@ -793,6 +807,7 @@ def correct_rr(
         segment_ids=np.unique(out_seg, return_inverse=True)[1].astype(np.int64),
         quality=quality,
         kind=out_kind,
+        source=source.astype(np.int64),
         input_class=codes,
         counts=counts,
     )
