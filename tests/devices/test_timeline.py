@@ -7,6 +7,7 @@ link adds latency with jitter and spikes, and drops now and then (the strap disc
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -98,7 +99,7 @@ def two_hours() -> np.ndarray:
 
 
 def assert_exact_spacing(beats: list[TimedBeat]) -> None:
-    for before, after in zip(beats, beats[1:], strict=False):
+    for before, after in itertools.pairwise(beats):
         if before.segment == after.segment:
             assert after.t_s - before.t_s == pytest.approx(after.rr_ticks / 1024, abs=1e-9)
 

@@ -46,8 +46,8 @@ class RRPacket:
 
 @dataclass(frozen=True, slots=True)
 class TimedBeat:
-    """One RR interval placed in time: the time (s) of the beat that ends it, its length in ticks, its segment,
-    the packet's contact flag and heart rate, and what the plausibility stage needs to know about it."""
+    """One RR interval placed in time: the time (s) of the beat that ends it, its length in ticks, its
+    segment, the packet's contact flag and heart rate, and what the plausibility stage needs to know."""
 
     t_s: float
     rr_ticks: int
