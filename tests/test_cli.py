@@ -96,3 +96,38 @@ def test_console_script_runs() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "RMSSD" in result.stdout
+
+
+def test_scan_without_bluetooth_says_so_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What bleak raises on a machine with no Bluetooth stack (BlueZ's D-Bus socket missing)."""
+    import bleak
+
+    async def no_stack(*_: object, **__: object) -> object:
+        raise FileNotFoundError(2, "No such file or directory")
+
+    monkeypatch.setattr(bleak.BleakScanner, "discover", no_stack)
+    assert main(["scan", "--timeout", "0.1"]) == 1
+    captured = capsys.readouterr()
+    assert captured.err == "restbeat scan: no Bluetooth adapter found; try `restbeat demo`\n"
+    assert captured.out == ""
+
+
+def test_scan_lists_straps(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from restbeat.app import scan as scan_app
+    from restbeat.devices.ble import StrapInfo
+
+    straps = [
+        StrapInfo("C0:11:22:33:44:55", "Polar H10 ABCDEF01", -61),
+        StrapInfo("D1:00:00:00:00:01", "", None),
+    ]
+    monkeypatch.setattr(scan_app, "scan_straps", lambda timeout_s: straps)
+    assert main(["scan"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["name", "address", "RSSI"]
+    assert out[1].split() == ["Polar", "H10", "ABCDEF01", "C0:11:22:33:44:55", "-61", "dBm"]
+    assert out[2].split() == ["(no", "name)", "D1:00:00:00:00:01", "-"]
+    monkeypatch.setattr(scan_app, "scan_straps", lambda timeout_s: [])
+    assert main(["scan"]) == 0
+    assert "No heart-rate strap found in 5 s" in capsys.readouterr().out

@@ -32,6 +32,20 @@ def _analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scan(args: argparse.Namespace) -> int:
+    from restbeat.app.scan import render_straps, scan_straps
+    from restbeat.devices.ble import BluetoothUnavailableError, describe, transient_errors
+
+    try:
+        straps = scan_straps(args.timeout)
+    except BluetoothUnavailableError as error:
+        raise CommandError(str(error)) from error
+    except transient_errors() as error:
+        raise CommandError(f"scanning failed: {describe(error)}") from error
+    print(render_straps(straps, args.timeout))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command."""
     parser = argparse.ArgumentParser(
@@ -63,6 +77,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="analyse the intervals as they are, without artifact detection and correction",
     )
     analyze.set_defaults(handler=_analyze)
+
+    scan = commands.add_parser(
+        "scan",
+        help="list the heart-rate straps in range",
+        description="Scan for Bluetooth LE devices advertising the Heart Rate Service (Polar H10, Garmin "
+        "HRM-Pro, Wahoo TICKR, ...) and list their names, addresses and signal strength.",
+    )
+    scan.add_argument("--timeout", type=float, default=5.0, help="seconds to scan (default 5)")
+    scan.set_defaults(handler=_scan)
     return parser
 
 
