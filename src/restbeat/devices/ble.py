@@ -13,8 +13,8 @@ tells about itself, subscribes to Heart Rate Measurement (0x2A37) and keeps the 
 * contact lost and regained, battery level and malformed notifications are events; nothing stops recording;
 * with no Bluetooth stack or adapter the supervisor stops with :class:`BluetoothUnavailableError`, one line.
 
-The bleak classes (or a ``backend=``), the clock, the sleep and the random source are injected, so the same
-code runs against a real strap, a fake and the emulated strap, and the tests never sleep.
+The bleak classes (or their keyword arguments, e.g. a ``backend=``), the clock, the sleep and the random
+source are injected, so the same code runs against a real strap, a fake and the emulated strap.
 """
 
 from __future__ import annotations
@@ -217,7 +217,8 @@ class StrapSupervisor:
         config: SupervisorConfig | None = None,
         client_cls: Any = None,
         scanner_cls: Any = None,
-        backend: dict[str, Any] | None = None,
+        scanner_kwargs: dict[str, Any] | None = None,
+        client_kwargs: dict[str, Any] | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
@@ -233,7 +234,8 @@ class StrapSupervisor:
         self._on_event = on_event
         self._client_cls = client_cls
         self._scanner_cls = scanner_cls
-        self._backend = backend or {}
+        self._scanner_kwargs = scanner_kwargs or {}
+        self._client_kwargs = client_kwargs or {}
         self._clock = clock
         self._sleep = sleep
         self._rng = rng or random.Random()
@@ -266,7 +268,7 @@ class StrapSupervisor:
         while not self._stop_requested:
             try:
                 device = await self._scanner_cls.find_device_by_address(
-                    self.address, timeout=self.config.scan_timeout_s, **self._backend
+                    self.address, timeout=self.config.scan_timeout_s, **self._scanner_kwargs
                 )
             except transient_errors() as error:
                 self._fail_if_unavailable(error)
@@ -280,7 +282,7 @@ class StrapSupervisor:
                 device,
                 disconnected_callback=self._on_disconnect,
                 timeout=self.config.connect_timeout_s,
-                **self._backend,
+                **self._client_kwargs,
             )
             try:
                 await self._connect(client)
