@@ -12,9 +12,10 @@ the strap discards what it measured, so there is no backlog.  The timeline place
   has seen ``anchor_packets`` packets with RR and takes the smallest of these bounds (the packet that came
   with the least delay), so beats are placed at most the smallest of those delays late.
 * **Re-anchoring.**  Each later packet checks the placement: ``lag = arrival - predicted time of its last
-  beat``.  Latency keeps lag within [0, ``max_latency_s``] up to the anchor's own delay; when it leaves
-  [-``tolerance_s``, ``max_latency_s`` + ``tolerance_s``] (beats the strap dropped, a clock that drifted,
-  a stall) a new segment starts at that packet.
+  beat``.  Latency keeps lag within [0, ``max_latency_s``] up to the anchor's own delay, which can be up to
+  one notification period (the anchoring packets' last beats may all have been old); when lag leaves
+  [-``early_tolerance_s``, ``max_latency_s`` + ``tolerance_s``] (beats the strap dropped, a clock that
+  drifted, a stall) a new segment starts at that packet.
 * **A reconnect always starts a new segment**, and its first interval is marked ``first_after_connect``
   (it may span the connection's start).
 * **RR values of 0 and 65535 ticks are not intervals**: they are dropped and, since the time they covered is
@@ -65,10 +66,14 @@ class TimedBeat:
 
 @dataclass(frozen=True, slots=True)
 class TimelineConfig:
-    """Placement tolerances (s) and how many packets a new segment waits for before it is anchored."""
+    """Placement tolerances (s) and how many packets a new segment waits for before it is anchored.
+
+    A beat is placed within ``max_latency_s`` + ``tolerance_s`` of its true time when notifications arrive
+    within ``max_latency_s`` of their last beat (tested with drift, jitter and outages)."""
 
     max_latency_s: float = 2.0
     tolerance_s: float = 0.5
+    early_tolerance_s: float = 1.5
     anchor_packets: int = 5
 
 
@@ -169,7 +174,7 @@ class BeatTimeline:
         if segment.anchor_s is not None:
             predicted = segment.anchor_s + (segment.ticks + run_ticks) / TICKS_PER_SECOND
             lag = packet.arrival_s - predicted
-            if not -config.tolerance_s <= lag <= config.max_latency_s + config.tolerance_s:
+            if not -config.early_tolerance_s <= lag <= config.max_latency_s + config.tolerance_s:
                 self._reanchors += 1
                 segment = self._new_segment()
         elif segment.pending:
