@@ -131,3 +131,30 @@ def test_scan_lists_straps(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captu
     monkeypatch.setattr(scan_app, "scan_straps", lambda timeout_s: [])
     assert main(["scan"]) == 0
     assert "No heart-rate strap found in 5 s" in capsys.readouterr().out
+
+
+def test_scan_remember_then_record_uses_the_remembered_strap(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import bleak
+
+    from restbeat.app import scan as scan_app
+    from restbeat.devices.ble import StrapInfo
+
+    monkeypatch.setenv("RESTBEAT_CONFIG_DIR", str(tmp_path))
+    assert main(["record", "--raw", str(tmp_path / "raw.jsonl")]) == 1
+    assert "no strap chosen yet: run `restbeat scan --remember`" in capsys.readouterr().err
+    straps = [StrapInfo("C0:11:22:33:44:55", "Polar H10 ABCDEF01", -61)]
+    monkeypatch.setattr(scan_app, "scan_straps", lambda timeout_s: straps)
+    assert main(["scan", "--remember"]) == 0
+    assert "remembered Polar H10 ABCDEF01 (C0:11:22:33:44:55)" in capsys.readouterr().out
+
+    async def no_stack(*_: object, **__: object) -> object:
+        raise FileNotFoundError(2, "No such file or directory")
+
+    monkeypatch.setattr(bleak.BleakScanner, "find_device_by_address", no_stack)
+    assert main(["record", "--raw", str(tmp_path / "raw.jsonl")]) == 1
+    captured = capsys.readouterr()
+    assert "recording raw notifications of C0:11:22:33:44:55" in captured.err
+    assert captured.err.endswith("restbeat record: no Bluetooth adapter found; try `restbeat demo`\n")
+    assert not (tmp_path / "raw.jsonl").exists()  # nothing recorded, no empty file left behind

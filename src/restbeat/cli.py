@@ -43,6 +43,48 @@ def _scan(args: argparse.Namespace) -> int:
     except transient_errors() as error:
         raise CommandError(f"scanning failed: {describe(error)}") from error
     print(render_straps(straps, args.timeout))
+    if args.remember and straps:
+        from restbeat.devices.strap_memory import remember
+
+        chosen = straps[0]
+        path = remember(chosen)
+        print(f"remembered {chosen.name or chosen.address} ({chosen.address}) in {path} for next time")
+    return 0
+
+
+def _strap_address(given: str | None) -> str:
+    """The strap to use: ``--strap``, else the one remembered by ``restbeat scan --remember``."""
+    if given:
+        return given
+    from restbeat.devices.strap_memory import StrapMemoryError, recall
+
+    try:
+        strap = recall()
+    except StrapMemoryError as error:
+        raise CommandError(str(error)) from error
+    if strap is None:
+        raise CommandError("no strap chosen yet: run `restbeat scan --remember`, or give --strap ADDRESS")
+    return strap.address
+
+
+def _record(args: argparse.Namespace) -> int:
+    import asyncio
+    from pathlib import Path
+
+    from restbeat.app.record_raw import RawFileExistsError, record_raw
+    from restbeat.devices.ble import BluetoothUnavailableError
+
+    address = _strap_address(args.strap)
+    duration = args.minutes * 60.0 if args.minutes else None
+    print(f"recording raw notifications of {address} to {args.raw} (Ctrl-C to stop)", file=sys.stderr)
+    try:
+        summary = asyncio.run(record_raw(Path(args.raw), address, duration_s=duration))
+    except (RawFileExistsError, BluetoothUnavailableError) as error:
+        raise CommandError(str(error)) from error
+    print(
+        f"{summary.notifications} notifications and {summary.events} events over {summary.connections} "
+        f"connection(s) in {summary.seconds:.0f} s written to {summary.path}"
+    )
     return 0
 
 
@@ -85,7 +127,22 @@ def build_parser() -> argparse.ArgumentParser:
         "HRM-Pro, Wahoo TICKR, ...) and list their names, addresses and signal strength.",
     )
     scan.add_argument("--timeout", type=float, default=5.0, help="seconds to scan (default 5)")
+    scan.add_argument(
+        "--remember", action="store_true", help="remember the strongest strap found for the next sessions"
+    )
     scan.set_defaults(handler=_scan)
+
+    record = commands.add_parser(
+        "record",
+        help="record a strap's raw notifications to a file",
+        description="Record every Heart Rate Measurement notification of a strap, byte for byte, with its "
+        "arrival time, and every link event (drops, reconnects, battery, contact) as JSON lines, "
+        "reconnecting through drops until stopped.",
+    )
+    record.add_argument("--raw", required=True, metavar="FILE", help="the JSON-lines file to create")
+    record.add_argument("--strap", metavar="ADDRESS", help="the strap (default: the remembered one)")
+    record.add_argument("--minutes", type=float, help="stop after this many minutes (default: Ctrl-C)")
+    record.set_defaults(handler=_record)
     return parser
 
 
