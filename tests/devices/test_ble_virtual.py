@@ -152,5 +152,46 @@ async def test_a_strap_that_comes_back_is_reconnected_within_two_seconds(strap: 
     await collector.stop()
 
 
+@pytest.mark.asyncio
+async def test_playing_a_recording_with_lost_contact(strap: EmulatedStrap) -> None:
+    """The strap plays 60 s of a real RR series (nsr2db nsr001) once a second of an accelerated clock; contact
+    is lost for a while (HR 0, no RR, contact flag clear): every beat arrives, contact changes are events."""
+    from restbeat.devices import hrs
+    from restbeat.devices.ble import ContactChanged
+    from restbeat.devices.files import read_wfdb_annotations
+
+    rr = read_wfdb_annotations(shared("physionet_nsr2db", "nsr001.ecg")).rr_ms[:80].tolist()
+    collector = Collector(
+        strap.radio, strap, SupervisorConfig(scan_timeout_s=1.0, watchdog_s=5.0, poll_s=0.01)
+    )
+    collector.start()
+    await wait_until(collector.streaming(1))
+    await asyncio.sleep(0.1)  # subscribed
+    virtual = [0.0]
+
+    async def fast_sleep(seconds: float) -> None:
+        virtual[0] += seconds
+        await asyncio.sleep(0.002)
+        strap.contact = not 20.0 <= virtual[0] < 25.0
+
+    sent: list[list[int]] = []
+    await strap.play(
+        rr, clock=lambda: virtual[0], sleep=fast_sleep, on_sent=lambda t, ticks, ok: sent.append(ticks)
+    )
+    await wait_until(lambda: len(collector.packets) == len(sent))
+    received = [list(p.measurement.rr_ticks) for p in collector.packets]
+    assert received == sent
+    played = [t for ticks in sent for t in ticks]
+    assert len(played) < len(rr)  # what the strap measured without contact is not sent as beats
+    no_contact = [p for p in collector.packets if p.measurement.contact is False]
+    assert no_contact and all(p.measurement.heart_rate == 0 for p in no_contact)
+    assert [e.contact for e in collector.events if isinstance(e, ContactChanged)] == [False, True]
+    everything = [hrs.ms_to_ticks(v) for v in rr]
+    head = next(i for i, (a, b) in enumerate(zip(played, everything, strict=False)) if a != b)
+    lost = len(everything) - len(played)
+    assert played == everything[:head] + everything[head + lost :]  # one block lost, the rest exact
+    await collector.stop()
+
+
 def _bad(collector: Collector) -> int:
     return sum(isinstance(e, BadPacket) for e in collector.events)

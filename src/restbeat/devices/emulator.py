@@ -229,14 +229,13 @@ class EmulatedStrap:
         wait = at - clock()
         if wait > 0:
             await sleep(wait)
-        bpm = (
-            heart_rate(ticks) if heart_rate else (round(60 * 1024 * len(ticks) / sum(ticks)) if ticks else 0)
-        )
-        payload = hrs.encode_measurement(
-            hrs.measurement(
-                bpm if self.contact is not False else 0, ticks, contact=self.contact, rr_present=True
-            )
-        )
+        if self.contact is False:  # no skin contact: HR 0 ("no valid reading") and no beats
+            ticks, bpm = [], 0
+        elif heart_rate is not None:
+            bpm = heart_rate(ticks)
+        else:
+            bpm = round(60 * 1024 * len(ticks) / sum(ticks)) if ticks else 0
+        payload = hrs.encode_measurement(hrs.measurement(bpm, ticks, contact=self.contact, rr_present=True))
         delivered = await self.notify(payload)
         if on_sent is not None:
             on_sent(at, ticks, delivered)
