@@ -222,3 +222,16 @@ def test_scan_lists_heart_rate_straps_strongest_first() -> None:
 
     straps = asyncio.run(ble.scan(scanner_cls=Scanner))
     assert [(s.address, s.name, s.rssi) for s in straps] == [("BB", "TICKR", -50), ("AA", "Polar H10 1", -70)]
+
+
+def test_details_and_odd_bytes_are_logged(caplog: pytest.LogCaptureFixture) -> None:
+    def payloads(k: int) -> bytes:
+        return bytes.fromhex("103eb103de") if k == 2 else hrs.encode_measurement(hrs.measurement(60, [1024]))
+
+    with caplog.at_level("INFO", logger="restbeat.devices.ble"):
+        run = Run(FakeStrap(payloads=payloads))
+        asyncio.run(run.until(10.0))
+    text = caplog.text
+    assert "Polar Electro Oy H10, firmware 5.0.0, worn on the chest" in text
+    assert "notification 103eb103de ends with 1 byte(s) that are not a whole RR value" in text
+    assert any(p.raw == bytes.fromhex("103eb103de") for p in run.packets)  # the whole RR is still used

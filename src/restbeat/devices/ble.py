@@ -20,6 +20,7 @@ source are injected, so the same code runs against a real strap, a fake and the 
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -35,6 +36,8 @@ def uuid16(short: int) -> str:
     """The 128-bit form of a 16-bit Bluetooth SIG UUID."""
     return f"0000{short:04x}-0000-1000-8000-00805f9b34fb"
 
+
+logger = logging.getLogger(__name__)
 
 HEART_RATE_SERVICE = uuid16(0x180D)
 HEART_RATE_MEASUREMENT = uuid16(0x2A37)
@@ -259,6 +262,7 @@ class StrapSupervisor:
 
     def _set_state(self, state: LinkState, reason: str) -> None:
         self.state = state
+        logger.info("strap %s: %s (%s)", self.address, state.value, reason)
         self._on_event(StateChanged(self._clock(), state, reason, self.connection))
 
     async def run(self) -> None:
@@ -333,6 +337,14 @@ class StrapSupervisor:
             await self._read_text(client, FIRMWARE_REVISION),
             await self._read_location(client),
         )
+        logger.info(
+            "strap %s: %s %s, firmware %s, worn on the %s",
+            self.address,
+            details.manufacturer or "unknown maker",
+            details.model or "unknown model",
+            details.firmware or "unknown",
+            details.body_location or "unknown location",
+        )
         self._on_event(details)
         battery = await self._read(client, BATTERY_LEVEL)
         if battery:
@@ -396,8 +408,16 @@ class StrapSupervisor:
         try:
             measurement = parse_measurement(raw)
         except MeasurementError as error:
+            logger.warning("strap %s: %s", self.address, error)
             self._on_event(BadPacket(now, raw, str(error)))
             return
+        if measurement.extra:
+            logger.warning(
+                "strap %s: notification %s ends with %d byte(s) that are not a whole RR value (ignored)",
+                self.address,
+                raw.hex(),
+                len(measurement.extra),
+            )
         if measurement.contact is not None and measurement.contact != self._contact:
             if self._contact is not None or not measurement.contact:
                 self._on_event(ContactChanged(now, measurement.contact))
