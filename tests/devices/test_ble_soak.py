@@ -50,13 +50,13 @@ def shift_packets() -> list[list[int]]:
 @pytest.mark.soak
 @pytest.mark.asyncio
 async def test_twelve_hour_shift_with_a_hundred_drops() -> None:
+    packets = shift_packets()  # before connecting: an idle link would trip the 0.5-s watchdog
     radio = VirtualRadio()
     strap = EmulatedStrap(radio)
     await strap.start()
     collector = Collector(radio, strap)
     collector.start()
     await wait_until(collector.streaming(1))
-    packets = shift_packets()
     rng = np.random.default_rng(12)
     fault_at = set(rng.choice(np.arange(600, SHIFT_S - 600), size=DROPS, replace=False).tolist())
     delivered: list[bytes] = []

@@ -15,10 +15,6 @@ from typing import Any
 from restbeat.devices import ble, hrs
 
 
-class FakeBleakError(Exception):
-    """Stands for bleak's BleakError where the test needs an error bleak would raise."""
-
-
 def bleak_error(message: str) -> Exception:
     from bleak.exc import BleakError
 

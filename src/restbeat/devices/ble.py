@@ -354,15 +354,16 @@ class StrapSupervisor:
         await client.start_notify(HEART_RATE_MEASUREMENT, self._on_notification)
         try:
             await client.start_notify(BATTERY_LEVEL, self._on_battery)
-        except transient_errors():
-            pass  # battery notifications are optional (the level read above stands)
+        except transient_errors() as error:  # battery notifications are optional: the level read above stands
+            logger.debug("strap %s: no battery notifications (%s)", self.address, describe(error))
         self._set_state(LinkState.STREAMING, f"connection {self.connection}")
 
     async def _read(self, client: _Client, uuid: str) -> bytes | None:
         """A characteristic's value, or None where the strap does not have it or the read fails."""
         try:
             return bytes(await client.read_gatt_char(uuid))
-        except transient_errors():
+        except transient_errors() as error:
+            logger.debug("strap %s: no %s (%s)", self.address, uuid, describe(error))
             return None
 
     async def _read_text(self, client: _Client, uuid: str) -> str | None:
@@ -394,8 +395,8 @@ class StrapSupervisor:
         self._closing = True
         try:
             await client.disconnect()
-        except transient_errors():
-            pass  # already gone: nothing left to close
+        except transient_errors() as error:  # already gone: nothing left to close
+            logger.debug("strap %s: disconnect: %s", self.address, describe(error))
 
     def _on_disconnect(self, _client: Any) -> None:
         if not self._closing:

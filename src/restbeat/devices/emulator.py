@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from restbeat.devices import hrs
 from restbeat.devices.virtual_link import VirtualRadio
@@ -58,7 +58,6 @@ class EmulatedStrap:
         self._controller: Controller | None = None
         self._hrm: Characteristic[bytes] | None = None
         self._battery_characteristic: Characteristic[bytes] | None = None
-        self._advertising = False
 
     # --- life cycle --------------------------------------------------------------------------------------
 
@@ -143,7 +142,6 @@ class EmulatedStrap:
     async def start_advertising(self) -> None:
         """Advertise (again); a strap advertises again by itself after every disconnect."""
         device = self._require_device()
-        self._advertising = True
         await device.start_advertising(
             advertising_data=self._advertising_data(),
             auto_restart=True,
@@ -153,7 +151,6 @@ class EmulatedStrap:
 
     async def stop_advertising(self) -> None:
         """Stop advertising (the strap 'is away'), also after the next disconnect."""
-        self._advertising = False
         if self._device is not None:
             await self._device.stop_advertising()
 
@@ -260,7 +257,3 @@ class EmulatedStrap:
                 for address, peer_connection in list(peer.le_connections.items()):
                     if address in (controller.random_address, controller.public_address):
                         peer.on_le_disconnected(peer_connection, CONNECTION_TIMEOUT)
-
-    def info(self) -> dict[str, Any]:
-        """A summary for logs and tests."""
-        return {"name": self.identity.name, "connected": self.connected, "sent": self.sent}

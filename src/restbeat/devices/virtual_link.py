@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     from bumble.controller import Controller
     from bumble.device import Advertisement, Connection, Device, Peer
     from bumble.link import LocalLink
+
+logger = logging.getLogger(__name__)
 
 _PROPERTY_NAMES = {
     0x01: "broadcast",
@@ -74,6 +77,17 @@ class VirtualRadio:
         with contextlib.suppress(KeyError):
             self.link.remove_controller(controller)
 
+    async def release(self, device: Device | None, controller: Controller | None) -> None:
+        """Power a device off and take its controller off the link; teardown errors are logged, not raised
+        (the device is going away either way)."""
+        if device is not None:
+            try:
+                await device.power_off()
+            except Exception as error:
+                logger.debug("virtual device %s did not power off cleanly: %r", device.name, error)
+        if controller is not None:
+            self.detach(controller)
+
 
 def virtual_bleak_kwargs(radio: VirtualRadio) -> tuple[dict[str, Any], dict[str, Any]]:
     """Keyword arguments for ``BleakScanner`` and ``BleakClient`` to use the virtual link."""
@@ -108,12 +122,11 @@ class VirtualScanner(BaseBleakScanner):
         device, controller = self._device, self._controller
         self._device = self._controller = None
         if device is not None:
-            with contextlib.suppress(Exception):
+            try:
                 await device.stop_scanning()
-            with contextlib.suppress(Exception):
-                await device.power_off()
-        if controller is not None:
-            self._radio.detach(controller)
+            except Exception as error:
+                logger.debug("virtual scanner did not stop scanning cleanly: %r", error)
+        await self._radio.release(device, controller)
 
     def _on_advertisement(self, advertisement: Advertisement) -> None:
         from bumble.core import AdvertisingData
@@ -170,6 +183,7 @@ class VirtualClient(BaseBleakClient):
         self._connection: Connection | None = None
         self._peer: Peer | None = None
         self._subscriptions: dict[int, Callable[[bytes], None]] = {}
+        self._background: set[asyncio.Task[None]] = set()
 
     @property
     def is_connected(self) -> bool:
@@ -237,26 +251,26 @@ class VirtualClient(BaseBleakClient):
     def _on_disconnection(self, _reason: int) -> None:
         self._connection = None
         self._peer = None
-        asyncio.get_running_loop().create_task(self._release())
+        task = asyncio.get_running_loop().create_task(self._release())
+        self._background.add(task)  # keep a reference until it is done
+        task.add_done_callback(self._background.discard)
         if self._disconnected_callback is not None:
             self._disconnected_callback()
 
     async def _release(self) -> None:
         device, controller = self._device, self._controller
         self._device = self._controller = None
-        if device is not None:
-            with contextlib.suppress(Exception):
-                await device.power_off()
-        if controller is not None:
-            self._radio.detach(controller)
+        await self._radio.release(device, controller)
 
     async def disconnect(self) -> None:
         connection = self._connection
         if connection is None:
             await self._release()
             return
-        with contextlib.suppress(Exception):
+        try:
             await connection.disconnect()
+        except Exception as error:  # the link is already going: the disconnection event still follows
+            logger.debug("disconnect from %s: %r", self.address, error)
 
     async def pair(self, *args: Any, **kwargs: Any) -> None:
         raise NotImplementedError("the virtual link does not pair (heart-rate straps do not need it)")
