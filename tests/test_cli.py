@@ -74,7 +74,7 @@ def test_analyze_corrects_artifacts_by_default_and_reports_them(capsys: pytest.C
 def test_analyze_a_24_hour_wfdb_record(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["analyze", str(shared("physionet_nsr2db", "nsr002.ecg")), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["recording"]["format"] == "wfdb-ecg"
+    assert data["recording"]["format"] == "wfdb-beats"
     assert data["recording"]["duration_s"] > 20 * 3600
     assert data["frequency"]["method"] == "lomb"  # gaps where non-N beats were excluded
     assert 10 < data["time"]["rmssd_ms"] < 80

@@ -53,7 +53,7 @@ def test_missing_file_and_directory_and_empty_file(tmp_path: Path) -> None:
         read_recording(tmp_path)
     empty = tmp_path / "empty.txt"
     empty.write_text("hello\n")
-    with pytest.raises(RecordingError, match=r"empty\.txt: no RR values"):
+    with pytest.raises(RecordingError, match=r"empty\.txt: not a recording restbeat knows"):
         read_recording(empty)
 
 
@@ -63,7 +63,7 @@ def test_wfdb_nn_intervals_from_n_to_n_pairs_only() -> None:
 
     path = shared("physionet_nsr2db", "nsr001.ecg")
     recording = read_recording(path)
-    assert recording.format == "wfdb-ecg"
+    assert recording.format == "wfdb-beats"
     annotation = wfdb.rdann(str(path.with_suffix("")), "ecg")
     symbols = np.asarray(annotation.symbol)
     samples = np.asarray(annotation.sample)
@@ -98,5 +98,5 @@ def test_corrupt_wfdb_annotation_is_a_clear_error(tmp_path: Path) -> None:
 def test_wfdb_ltdb_atr_annotator() -> None:
     """PhysioNet ltdb 14149 (ODC-By 1.0): a nearly all-N 23-h Holter with 'atr' annotations."""
     recording = read_recording(shared("physionet_ltdb", "14149.atr"))
-    assert recording.format == "wfdb-atr"
+    assert recording.format == "wfdb-beats"
     assert recording.duration_s > 20 * 3600

@@ -1,187 +1,141 @@
-"""Readers of RR recordings from files: plain RR text and WFDB beat annotations.
+"""Reading any RR or ECG recording restbeat knows, the format told by the file's content.
 
-Every reader returns an :class:`RRRecording`: the intervals (ms), the time (s) of the beat that ends each
-interval, and a segment id per interval that changes wherever the intervals are not contiguous (a beat
-that was excluded, such as an ectopic beat in an N-to-N series).  Bad input raises
-:class:`RecordingError` with a one-line message naming the file and, where it applies, the line.
+=====================  ==============================================================================
+format                 what it is
+=====================  ==============================================================================
+rr-text                one RR interval per line, ms or s (Elite HRV, PhysioNet RR files)
+kubios-text            Kubios HRV RR text: R-wave time and RR, two columns
+polar-sensor-logger    Polar Sensor Logger ``*_RR.txt``
+hrv-logger             HRV Logger (Altini) RR CSV
+rr-csv                 any CSV with an RR column (and optionally a time column)
+restbeat-csv           restbeat's own beat export (beats restored as they were)
+openhrv                OpenHRV's CSV event log
+fit-hrv                Garmin FIT activity with HRV messages
+wfdb-beats             PhysioNet WFDB beat annotations (N-to-N intervals)
+wfdb-ecg / ecg-csv     an ECG (WFDB record or CSV with an ECG column): R peaks by neurokit2
+restbeat-raw           restbeat's raw strap notifications (``restbeat record --raw``)
+=====================  ==============================================================================
+
+Every reader returns :class:`RRRecording`; bad input raises :class:`RecordingError` with a one-line
+message naming the file, the line where it applies, and what was wrong.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-from numpy.typing import NDArray
+from restbeat.devices.formats.fit import is_fit, read_fit
+from restbeat.devices.formats.openhrv import is_openhrv, read_openhrv
+from restbeat.devices.formats.raw_hrm import is_raw_hrm, read_raw_hrm
+from restbeat.devices.formats.rr_csv import (
+    RESTBEAT_COLUMNS,
+    read_restbeat_csv,
+    read_rr_csv,
+    rr_column,
+    split_header,
+)
+from restbeat.devices.formats.rr_text import column_count, read_rr_text
+from restbeat.devices.formats.wfdb import (
+    WFDB_BEAT_SYMBOLS,
+    looks_like_wfdb,
+    read_wfdb_annotations,
+    read_wfdb_ecg,
+    wfdb_kind,
+)
+from restbeat.devices.recording import RecordingError, RRRecording, SkippedLine, check_readable, read_text
 
-#: WFDB beat annotation codes (non-beat codes such as ~ | + are annotations, not beats).
-WFDB_BEAT_SYMBOLS = frozenset("NLRBAaJSVFejnE/fQ")
-WFDB_ANNOTATORS = ("atr", "ecg", "qrs", "ann")
-_SECONDS_MEDIAN_LIMIT = 10.0  # a file whose median value is below 10 holds seconds, not ms
-_MAX_REPORTED_JUNK = 20
+__all__ = [
+    "WFDB_BEAT_SYMBOLS",
+    "RRRecording",
+    "RecordingError",
+    "SkippedLine",
+    "detect_format",
+    "looks_like_wfdb",
+    "read_recording",
+    "read_recordings",
+    "read_rr_text",
+    "read_wfdb_annotations",
+]
 
-
-class RecordingError(Exception):
-    """A recording could not be read; the message names the file and what was wrong."""
-
-
-@dataclass(frozen=True, slots=True)
-class SkippedLine:
-    """A line of a text recording that held no usable RR value."""
-
-    line_number: int
-    text: str
-
-
-@dataclass(frozen=True)
-class RRRecording:
-    """RR intervals from one file.
-
-    ``rr_ms[i]`` ends at ``t_s[i]`` (s from the start of the recording); consecutive intervals with equal
-    ``segment_ids`` are contiguous.  ``excluded_intervals`` counts intervals the reader left out (e.g.
-    intervals touching a non-N beat); ``skipped_lines`` lists text lines that were not numbers.
-    """
-
-    path: Path
-    format: str
-    rr_ms: NDArray[np.float64]
-    t_s: NDArray[np.float64]
-    segment_ids: NDArray[np.int64]
-    skipped_lines: tuple[SkippedLine, ...] = ()
-    skipped_line_count: int = 0
-    excluded_intervals: int = 0
-    notes: tuple[str, ...] = field(default=())
-
-    @property
-    def duration_s(self) -> float:
-        """Time from the first beat to the last (s)."""
-        if self.rr_ms.size == 0:
-            return 0.0
-        return float(self.t_s[-1] - self.t_s[0] + self.rr_ms[0] / 1000.0)
+_HEAD_BYTES = 4096
 
 
-def _check_readable(path: Path) -> None:
-    if not path.exists():
-        raise RecordingError(f"{path}: no such file")
-    if path.is_dir():
-        raise RecordingError(f"{path}: is a directory, expected a recording file")
+def _ecg_header(names: list[str]) -> bool:
+    from restbeat.devices.formats.ecg import ecg_column
+
+    return ecg_column(names) is not None
 
 
-def read_rr_text(path: str | Path) -> RRRecording:
-    """Plain text, one RR interval per line in ms (or s, detected by a median below 10).
-
-    Blank lines and ``#`` comments are ignored; any other line that is not a positive finite number is
-    skipped and reported with its line number.  CRLF line endings are accepted.
-    """
-    source = Path(path)
-    _check_readable(source)
-    try:
-        text = source.read_text(encoding="utf-8", errors="replace")
-    except OSError as error:
-        raise RecordingError(f"{source}: cannot read ({error.strerror or error})") from error
-    values: list[float] = []
-    skipped: list[SkippedLine] = []
-    skipped_count = 0
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        try:
-            value = float(line)
-        except ValueError:
-            value = math.nan
-        if math.isfinite(value) and value > 0:
-            values.append(value)
-            continue
-        skipped_count += 1
-        if len(skipped) < _MAX_REPORTED_JUNK:
-            skipped.append(SkippedLine(number, line[:60]))
-    if not values:
-        raise RecordingError(f"{source}: no RR values found (expected one number per line)")
-    rr = np.asarray(values, dtype=np.float64)
-    notes: tuple[str, ...] = ()
-    if float(np.median(rr)) < _SECONDS_MEDIAN_LIMIT:
-        rr = rr * 1000.0
-        notes = ("values read as seconds (median below 10)",)
-    return RRRecording(
-        path=source,
-        format="rr-text",
-        rr_ms=rr,
-        t_s=np.cumsum(rr) / 1000.0,
-        segment_ids=np.zeros(rr.size, dtype=np.int64),
-        skipped_lines=tuple(skipped),
-        skipped_line_count=skipped_count,
-        notes=notes,
-    )
-
-
-def _wfdb_record_and_annotator(path: Path) -> tuple[Path, str]:
-    """Split ``rec.ext`` into record base and annotator; for ``rec`` or ``rec.hea`` find the annotator."""
-    if path.suffix and path.suffix != ".hea" and path.exists():
-        return path.with_suffix(""), path.suffix[1:]
-    base = path.with_suffix("") if path.suffix == ".hea" else path
-    for annotator in WFDB_ANNOTATORS:
-        if base.with_name(f"{base.name}.{annotator}").exists():
-            return base, annotator
-    raise RecordingError(f"{path}: no WFDB annotation file ({', '.join(WFDB_ANNOTATORS)}) next to it")
-
-
-def read_wfdb_annotations(path: str | Path) -> RRRecording:
-    """NN intervals from WFDB beat annotations: the intervals between two consecutive N beats.
-
-    An interval is kept only when both beats are labelled N and no other annotation (a non-N beat, a
-    signal-quality change ``~`` or an artifact mark ``|``) lies between them; a dropped interval starts a
-    new segment, so no successive difference is taken across it.
-    """
-    import wfdb
-
-    source = Path(path)
-    record, annotator = _wfdb_record_and_annotator(source)
-    annotation_file = record.with_name(f"{record.name}.{annotator}")
-    _check_readable(annotation_file)
-    try:
-        annotation = wfdb.rdann(str(record), annotator)
-    except Exception as error:  # wfdb raises bare ValueError/IndexError/etc. on corrupt files
-        raise RecordingError(f"{annotation_file}: not a readable WFDB annotation file ({error})") from error
-    samples = np.asarray(annotation.sample, dtype=np.int64)
-    symbols = np.asarray(annotation.symbol)
-    fs = float(annotation.fs) if annotation.fs else 0.0
-    if fs <= 0:
-        raise RecordingError(f"{annotation_file}: the annotation carries no sampling frequency")
-    is_normal = symbols == "N"
-    # interval k runs from annotation k to annotation k+1 and is NN when both are N (nothing between)
-    nn_mask = is_normal[:-1] & is_normal[1:]
-    n_beats = int(np.isin(symbols, list(WFDB_BEAT_SYMBOLS)).sum())
-    start = np.flatnonzero(nn_mask)
-    if start.size < 2:
-        raise RecordingError(f"{annotation_file}: fewer than two N-to-N intervals")
-    rr_ms = (samples[start + 1] - samples[start]) * (1000.0 / fs)
-    t_s = samples[start + 1] / fs
-    new_segment = np.ones(start.size, dtype=bool)
-    new_segment[1:] = start[1:] != start[:-1] + 1
-    segment_ids = np.cumsum(new_segment).astype(np.int64) - 1
-    return RRRecording(
-        path=source,
-        format=f"wfdb-{annotator}",
-        rr_ms=np.asarray(rr_ms, dtype=np.float64),
-        t_s=np.asarray(t_s, dtype=np.float64),
-        segment_ids=segment_ids,
-        excluded_intervals=max(n_beats - 1 - int(start.size), 0),
-    )
-
-
-def looks_like_wfdb(path: Path) -> bool:
-    """True for a WFDB header, or a record name or annotation file with a ``.hea`` header beside it."""
-    if path.suffix == ".hea":
-        return True
-    base = path.with_suffix("") if path.suffix else path
-    return base.with_name(f"{base.name}.hea").exists()
-
-
-def read_recording(path: str | Path) -> RRRecording:
-    """Read any supported recording, choosing the reader by what the file is."""
+def detect_format(path: str | Path) -> str:
+    """The format of a recording, by its content (WFDB by the header beside it); raises
+    :class:`RecordingError` when restbeat does not know it."""
     source = Path(path)
     if looks_like_wfdb(source):
-        return read_wfdb_annotations(source)
-    return read_rr_text(source)
+        return wfdb_kind(source)
+    check_readable(source)
+    try:
+        with source.open("rb") as handle:
+            head = handle.read(_HEAD_BYTES)
+    except OSError as error:
+        raise RecordingError(f"{source}: cannot read ({error.strerror or error})") from error
+    if is_fit(head):
+        return "fit-hrv"
+    if b"\x00" in head:
+        raise RecordingError(
+            f"{source}: a binary file that is not a FIT file; not a recording restbeat reads"
+        )
+    text = head.decode("utf-8-sig", errors="replace")
+    if is_raw_hrm(text):
+        return "restbeat-raw"
+    if is_openhrv(text):
+        return "openhrv"
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    _, names = split_header(first)
+    if tuple(names) == RESTBEAT_COLUMNS:
+        return "restbeat-csv"
+    if rr_column(names) is not None:
+        return "rr-csv"
+    if _ecg_header(names):
+        return "ecg-csv"
+    columns = column_count(text)
+    if columns == 1:
+        return "rr-text"
+    if columns == 2:
+        return "kubios-text"
+    raise RecordingError(
+        f"{source}: not a recording restbeat knows (RR text or CSV, Kubios, OpenHRV, FIT, WFDB, ECG, raw)"
+    )
+
+
+def read_recordings(path: str | Path, *, sampling_rate_hz: float | None = None) -> list[RRRecording]:
+    """Every recording in a file (a restbeat CSV export may hold several sessions; other files one).
+    ``sampling_rate_hz`` is needed only for an ECG CSV without a time column."""
+    source = Path(path)
+    fmt = detect_format(source)
+    if fmt == "restbeat-csv":
+        return read_restbeat_csv(source, read_text(source))
+    if fmt == "wfdb-beats":
+        return [read_wfdb_annotations(source)]
+    if fmt == "wfdb-ecg":
+        return [read_wfdb_ecg(source)]
+    if fmt == "ecg-csv":
+        from restbeat.devices.formats.ecg import read_ecg_csv
+
+        return [read_ecg_csv(source, sampling_rate_hz)]
+    if fmt == "fit-hrv":
+        return [read_fit(source)]
+    if fmt == "restbeat-raw":
+        return [read_raw_hrm(source)]
+    if fmt == "openhrv":
+        return [read_openhrv(source)]
+    if fmt == "rr-csv":
+        return [read_rr_csv(source)]
+    return [read_rr_text(source)]
+
+
+def read_recording(path: str | Path, *, sampling_rate_hz: float | None = None) -> RRRecording:
+    """The one recording in a file (see :func:`read_recordings`)."""
+    recordings = read_recordings(path, sampling_rate_hz=sampling_rate_hz)
+    if len(recordings) != 1:
+        raise RecordingError(f"{path}: holds {len(recordings)} sessions; import it with `restbeat import`")
+    return recordings[0]

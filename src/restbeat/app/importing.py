@@ -1,0 +1,272 @@
+"""`restbeat import FILE...`: recordings from files into the store, one transaction per file.
+
+Each file is read by the reader its content calls for (devices.files), its artifacts detected and corrected
+like a live session's, and written as one session per recording with its beats (corrected, with quality
+and class; excluded intervals kept, flagged), and for a raw strap file its packets and link events.  A file
+already imported (same SHA-256) is not imported again.  A file that cannot be read changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from restbeat.beats import BeatQuality
+from restbeat.devices.files import read_recordings
+from restbeat.devices.formats.wfdb import looks_like_wfdb
+from restbeat.devices.recording import RecordingError, RRRecording
+from restbeat.signal.artifact_stream import ArtifactStream
+from restbeat.signal.artifacts import CLASSES, correct_rr
+from restbeat.store.database import transaction
+from restbeat.store.writes import (
+    INSERT_ANNOTATION,
+    INSERT_BEAT,
+    INSERT_EVENT,
+    INSERT_PACKET,
+    SessionStart,
+    beat_rows,
+    check_context,
+    finish_session,
+    insert_session,
+    to_json,
+)
+
+
+@dataclass(frozen=True)
+class Beats:
+    """A session's beats ready to store: time (s), RR (ms), segment, quality code, class name."""
+
+    t_s: NDArray[np.float64]
+    rr_ms: NDArray[np.float64]
+    segment: NDArray[np.int64]
+    quality: NDArray[np.int64]
+    kind: tuple[str, ...]
+
+    @property
+    def corrected(self) -> int:
+        """Beats whose value correction changed."""
+        return int(np.count_nonzero(self.quality == BeatQuality.CORRECTED))
+
+    @property
+    def excluded(self) -> int:
+        """Intervals kept but never used for HRV."""
+        return int(np.count_nonzero(self.quality == BeatQuality.EXCLUDED))
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What happened to one file."""
+
+    path: Path
+    status: str  # imported | duplicate
+    format: str
+    session_ids: tuple[int, ...]
+    beats: int = 0
+    corrected: int = 0
+    excluded: int = 0
+    duration_s: float = 0.0
+    skipped_lines: int = 0
+    notes: tuple[str, ...] = field(default=())
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file, or for a WFDB record of its header, annotation and signal files together."""
+    digest = hashlib.sha256()
+    if looks_like_wfdb(path):
+        base = path.with_suffix("") if path.suffix else path
+        files = sorted(p for p in base.parent.glob(f"{base.name}.*") if p.is_file())
+        digest.update(path.suffix.encode())  # the beats and the ECG of one record are different imports
+    else:
+        files = [path]
+    for part in files:
+        try:
+            with part.open("rb") as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(chunk)
+        except OSError as error:
+            raise RecordingError(f"{part}: cannot read ({error.strerror or error})") from error
+    return digest.hexdigest()
+
+
+def corrected_beats(recording: RRRecording) -> Beats:
+    """The beats a recording gives: as exported when it carries quality flags, replayed through the live
+    streaming correction for raw strap notifications, else corrected in batch (excluded intervals kept,
+    flagged)."""
+    if recording.quality is not None and recording.kind is not None:
+        return Beats(recording.t_s, recording.rr_ms, recording.segment_ids, recording.quality, recording.kind)
+    if recording.packets:
+        return _streamed(recording)
+    series = correct_rr(
+        recording.rr_ms,
+        recording.t_s,
+        recording.segment_ids,
+        contact=recording.contact,
+        first_after_connect=recording.first_after_connect,
+        follows_in_packet=recording.follows_in_packet,
+    )
+    kinds = [CLASSES[code] for code in series.kind]
+    excluded = np.flatnonzero([CLASSES[code].is_excluded for code in series.input_class])
+    t = np.concatenate([series.t_s, recording.t_s[excluded]])
+    order = np.argsort(t, kind="stable")
+    # an excluded interval takes the segment of the output beat before it (it never enters HRV)
+    before = np.clip(np.searchsorted(series.t_s, recording.t_s[excluded], side="right") - 1, 0, None)
+    excluded_segment = series.segment_ids[before] if series.t_s.size else np.zeros(excluded.size, np.int64)
+    segment = np.concatenate([series.segment_ids, excluded_segment])
+    quality = np.concatenate(
+        [series.quality.astype(np.int64), np.full(excluded.size, int(BeatQuality.EXCLUDED))]
+    )
+    kind = kinds + [CLASSES[code].value for code in series.input_class[excluded]]
+    return Beats(
+        t_s=t[order],
+        rr_ms=np.concatenate([series.rr_ms, recording.rr_ms[excluded]])[order],
+        segment=segment[order].astype(np.int64),
+        quality=quality[order],
+        kind=tuple(str(kind[i]) for i in order),
+    )
+
+
+def _streamed(recording: RRRecording) -> Beats:
+    stream = ArtifactStream()
+    out = []
+    contact = recording.contact
+    first = recording.first_after_connect
+    follows = recording.follows_in_packet
+    for index in range(recording.rr_ms.size):
+        out.extend(
+            stream.push(
+                float(recording.t_s[index]),
+                float(recording.rr_ms[index]),
+                int(recording.segment_ids[index]),
+                contact=None if contact is None else bool(contact[index]),
+                first_after_connect=False if first is None else bool(first[index]),
+                follows_in_packet=False if follows is None else bool(follows[index]),
+            )
+        )
+    out.extend(stream.flush())
+    return Beats(
+        t_s=np.array([b.t_s for b in out], dtype=np.float64),
+        rr_ms=np.array([b.rr_ms for b in out], dtype=np.float64),
+        segment=np.array([b.segment for b in out], dtype=np.int64),
+        quality=np.array([int(b.quality) for b in out], dtype=np.int64),
+        kind=tuple(str(b.kind) for b in out),
+    )
+
+
+def _local_offset_s(utc_s: float) -> int:
+    offset = dt.datetime.fromtimestamp(utc_s).astimezone().utcoffset()
+    return int(offset.total_seconds()) if offset else 0
+
+
+def _start_of(recording: RRRecording, path: Path) -> tuple[float, tuple[str, ...]]:
+    if recording.started_utc is not None:
+        return recording.started_utc, ()
+    modified = path.stat().st_mtime if path.exists() else time.time()
+    start = modified - recording.duration_s
+    return start, ("the file gives no start time: its modification time was taken as the end",)
+
+
+def import_file(
+    conn: sqlite3.Connection,
+    path: str | Path,
+    *,
+    context: str = "other",
+    sampling_rate_hz: float | None = None,
+) -> ImportResult:
+    """Import one file (all its sessions in one transaction); raises :class:`RecordingError` for a file
+    that cannot be read, leaving the database as it was."""
+    source = Path(path)
+    check_context(context)
+    digest = file_digest(source)
+    existing = conn.execute(
+        "SELECT session_id, format FROM imports WHERE digest = ? ORDER BY part", (digest,)
+    ).fetchall()
+    if existing:
+        return ImportResult(source, "duplicate", str(existing[0][1]), tuple(int(row[0]) for row in existing))
+    recordings = read_recordings(source, sampling_rate_hz=sampling_rate_hz)
+    prepared = [(recording, corrected_beats(recording)) for recording in recordings]
+    session_ids: list[int] = []
+    notes: list[str] = []
+    with transaction(conn):
+        for part, (recording, beats) in enumerate(prepared):
+            started_utc, start_notes = _start_of(recording, source)
+            notes.extend(recording.notes + start_notes)
+            start = SessionStart(
+                started_utc=started_utc,
+                source=f"import:{recording.format}",
+                context=recording.context or context,
+                tz_offset_s=recording.tz_offset_s
+                if recording.tz_offset_s is not None
+                else _local_offset_s(started_utc),
+                strap_address=recording.device if recording.packets else None,
+                note=f"imported from {source.name}",
+            )
+            session_id = insert_session(conn, start, recording=False)
+            conn.executemany(
+                INSERT_BEAT,
+                beat_rows(session_id, 0, beats.t_s, beats.rr_ms, beats.segment, beats.quality, beats.kind),
+            )
+            conn.executemany(
+                INSERT_PACKET,
+                (
+                    (session_id, seq, p.arrival_s, p.connection, p.raw)
+                    for seq, p in enumerate(recording.packets)
+                ),
+            )
+            conn.executemany(
+                INSERT_EVENT, ((session_id, e.t_s, e.kind, to_json(e.detail)) for e in recording.events)
+            )
+            conn.executemany(INSERT_ANNOTATION, ((session_id, t, text) for t, text in recording.annotations))
+            end_s = max(float(beats.t_s[-1]) if beats.t_s.size else 0.0, recording.duration_s)
+            finish_session(conn, session_id, started_utc + end_s)
+            conn.execute(
+                "INSERT INTO imports (digest, part, session_id, path, format, imported_utc) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (digest, part, session_id, str(source.resolve()), recording.format, time.time()),
+            )
+            session_ids.append(session_id)
+    return ImportResult(
+        path=source,
+        status="imported",
+        format=prepared[0][0].format,
+        session_ids=tuple(session_ids),
+        beats=sum(int(beats.rr_ms.size) for _, beats in prepared),
+        corrected=sum(beats.corrected for _, beats in prepared),
+        excluded=sum(beats.excluded for _, beats in prepared),
+        duration_s=sum(recording.duration_s for recording, _ in prepared),
+        skipped_lines=sum(recording.skipped_line_count for recording, _ in prepared),
+        notes=tuple(dict.fromkeys(notes)),
+    )
+
+
+def import_files(
+    conn: sqlite3.Connection,
+    paths: list[Path],
+    *,
+    context: str = "other",
+    sampling_rate_hz: float | None = None,
+    on_start: Callable[[Path], None] | None = None,
+    on_done: Callable[[Path, ImportResult | RecordingError], None] | None = None,
+) -> list[ImportResult | RecordingError]:
+    """Import several files; a file that fails is reported and the others go on."""
+    results: list[ImportResult | RecordingError] = []
+    for path in paths:
+        if on_start:
+            on_start(path)
+        try:
+            outcome: ImportResult | RecordingError = import_file(
+                conn, path, context=context, sampling_rate_hz=sampling_rate_hz
+            )
+        except RecordingError as error:
+            outcome = error
+        results.append(outcome)
+        if on_done:
+            on_done(path, outcome)
+    return results

@@ -1,0 +1,109 @@
+"""ECG recordings turned into RR intervals: R peaks found by neurokit2 (its default cleaning and detector).
+
+On MIT-BIH records 100 (clean) and 105 (noisy) this finds 99.9 % and 98.8 % of the reference beats within
+50 ms (tests/devices/test_formats_ecg.py).  The RR series then goes through artifact correction like any
+other import.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from restbeat.devices.recording import RecordingError, RRRecording, read_text
+
+ECG_COLUMNS = ("ecg", "ecg_mv", "ecg_raw", "ecg (mv)", "ecg_uv", "ecg (uv)")
+TIME_COLUMNS = {"time": 1.0, "time_s": 1.0, "timestamp": 1.0, "time_ms": 1e-3, "time_ns": 1e-9, "t": 1.0}
+_MIN_SECONDS = 10.0
+
+
+def r_peaks(ecg: NDArray[np.float64], sampling_rate_hz: float) -> NDArray[np.int64]:
+    """Sample indices of the R peaks in one ECG lead."""
+    import neurokit2 as nk
+
+    cleaned = nk.ecg_clean(ecg, sampling_rate=sampling_rate_hz)
+    _, info = nk.ecg_peaks(cleaned, sampling_rate=sampling_rate_hz, correct_artifacts=False)
+    return np.asarray(info["ECG_R_Peaks"], dtype=np.int64)
+
+
+def recording_from_ecg(
+    source: Path,
+    fmt: str,
+    ecg: NDArray[np.float64],
+    sampling_rate_hz: float,
+    started_utc: float | None = None,
+) -> RRRecording:
+    """The RR recording of an ECG lead (peaks to intervals, in ms)."""
+    finite = np.isfinite(ecg)
+    if finite.sum() < _MIN_SECONDS * sampling_rate_hz:
+        raise RecordingError(f"{source}: less than {_MIN_SECONDS:.0f} s of ECG")
+    if not finite.all():
+        ecg = np.interp(np.arange(ecg.size), np.flatnonzero(finite), ecg[finite])
+    peaks = r_peaks(ecg, sampling_rate_hz)
+    if peaks.size < 3:
+        raise RecordingError(f"{source}: no heartbeats found in the ECG")
+    rr = np.diff(peaks) * (1000.0 / sampling_rate_hz)
+    return RRRecording(
+        path=source,
+        format=fmt,
+        rr_ms=rr.astype(np.float64),
+        t_s=peaks[1:] / sampling_rate_hz,
+        segment_ids=np.zeros(rr.size, dtype=np.int64),
+        started_utc=started_utc,
+        notes=(f"{peaks.size} R peaks detected by neurokit2 in {ecg.size / sampling_rate_hz:.0f} s of ECG",),
+    )
+
+
+def ecg_column(header: list[str]) -> int | None:
+    """Index of the ECG column in a CSV header, or None."""
+    names = [name.strip().lower() for name in header]
+    for candidate in ECG_COLUMNS:
+        if candidate in names:
+            return names.index(candidate)
+    return None
+
+
+def read_ecg_csv(path: str | Path, sampling_rate_hz: float | None = None) -> RRRecording:
+    """An ECG CSV (a column named ECG; a time column in s, ms or ns, or ``sampling_rate_hz``)."""
+    source = Path(path)
+    text = read_text(source)
+    delimiter = max((";", ",", "\t"), key=text.split("\n", 1)[0].count)
+    rows = csv.reader(io.StringIO(text), delimiter=delimiter)
+    names = [name.strip().lower() for name in next(rows, [])]
+    column = ecg_column(names)
+    if column is None:
+        raise RecordingError(f"{source}, line 1: no ECG column (expected one named ECG)")
+    time_column = next((names.index(name) for name in TIME_COLUMNS if name in names), None)
+    values: list[float] = []
+    times: list[float] = []
+    for number, row in enumerate(rows, start=2):
+        if not row:
+            continue
+        try:
+            values.append(float(row[column]) if row[column].strip() else np.nan)
+            if time_column is not None:
+                times.append(float(row[time_column]))
+        except (ValueError, IndexError) as error:
+            raise RecordingError(
+                f"{source}, line {number}: not a number in the ECG or time column"
+            ) from error
+    ecg = np.asarray(values, dtype=np.float64)
+    started_utc = None
+    if sampling_rate_hz is None:
+        if time_column is None:
+            raise RecordingError(
+                f"{source}: an ECG without a time column; give its sampling rate (--sampling-rate HZ)"
+            )
+        scale = TIME_COLUMNS[names[time_column]]
+        t = np.asarray(times, dtype=np.float64) * scale
+        step = float(np.median(np.diff(t)))
+        if step <= 0:
+            raise RecordingError(f"{source}: the time column does not increase")
+        sampling_rate_hz = 1.0 / step
+        if scale == 1e-9:
+            started_utc = float(t[0])
+    return recording_from_ecg(source, "ecg-csv", ecg, float(sampling_rate_hz), started_utc)

@@ -1,0 +1,73 @@
+"""OpenHRV's CSV event log (github.com/JanCBrammer/OpenHRV, ``openhrv/logger.py``).
+
+Header ``event,value,timestamp``; rows ``EVENT,VALUE,TIMESTAMP`` with the local ISO time of logging (no
+zone).  Events: ``InterBeatInterval`` (ms, already outlier-replaced by OpenHRV), ``HeartRateVariability``,
+``HrvTarget``, ``PacerRate``, ``Sensors`` (whose value holds an unquoted comma) and ``Annotation`` (free
+text).  Rows are split at the first and the last comma, so values with commas survive.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+
+from restbeat.devices.recording import RecordingError, RRRecording, read_text, times_from_arrivals
+
+HEADER = "event,value,timestamp"
+
+
+def is_openhrv(head: str) -> bool:
+    """True when the first line is OpenHRV's header."""
+    return head.lstrip().split("\n", 1)[0].strip().lower() == HEADER
+
+
+def read_openhrv(path: str | Path) -> RRRecording:
+    """The inter-beat intervals and annotations of an OpenHRV log."""
+    source = Path(path)
+    lines = read_text(source).splitlines()
+    rr: list[float] = []
+    arrivals: list[float] = []
+    notes: list[tuple[float, str]] = []
+    sensor: str | None = None
+    for number, line in enumerate(lines[1:], start=2):
+        if not line.strip() or line.strip().lower() == HEADER:
+            continue  # the log is opened for appending, so a second recording repeats the header
+        event, _, rest = line.partition(",")
+        value, _, stamp = rest.rpartition(",")
+        try:
+            when = dt.datetime.fromisoformat(stamp.strip())
+        except ValueError as error:
+            raise RecordingError(f"{source}, line {number}: bad timestamp {stamp.strip()!r}") from error
+        utc_s = (when if when.tzinfo else when.astimezone()).timestamp()
+        if event == "InterBeatInterval":
+            try:
+                rr.append(float(value))
+            except ValueError as error:
+                raise RecordingError(
+                    f"{source}, line {number}: interval {value!r} is not a number"
+                ) from error
+            arrivals.append(utc_s)
+        elif event == "Annotation":
+            notes.append((utc_s, value))
+        elif event == "Sensors":
+            sensor = value.strip()
+    if not rr:
+        raise RecordingError(f"{source}: no InterBeatInterval rows")
+    rr_ms = np.asarray(rr, dtype=np.float64)
+    arrival_s = np.asarray(arrivals, dtype=np.float64)
+    t_s, segments = times_from_arrivals(rr_ms, arrival_s)
+    started_utc = float(arrival_s[0]) - float(rr_ms[0]) / 1000.0
+    offset = dt.datetime.fromtimestamp(started_utc).astimezone().utcoffset()
+    return RRRecording(
+        path=source,
+        format="openhrv",
+        rr_ms=rr_ms,
+        t_s=t_s + float(rr_ms[0]) / 1000.0,
+        segment_ids=segments,
+        started_utc=started_utc,
+        tz_offset_s=int(offset.total_seconds()) if offset else 0,
+        device=sensor,
+        annotations=tuple((utc - started_utc, text) for utc, text in notes),
+    )

@@ -1,0 +1,138 @@
+"""restbeat's raw strap recording (``restbeat record --raw``, ``restbeat export --format raw``): JSON lines.
+
+Line 1 is a header ``{"format": "restbeat-raw-hrm/1", "strap": ADDRESS, "started_utc": ISO-8601}``; then one
+object per notification (``t_s`` s from the start, ``connection``, ``hex`` bytes) or link event (``t_s``,
+``event`` and its fields).  Reading replays the notifications through the same decoder and timeline as a
+live session, so the beats come out exactly as they did live.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from restbeat.devices.hrs import MeasurementError, parse_measurement
+from restbeat.devices.recording import EventRecord, RawPacketRecord, RecordingError, RRRecording, read_text
+from restbeat.devices.timeline import BeatTimeline, RRPacket, TimedBeat
+
+FORMAT = "restbeat-raw-hrm/1"
+
+
+def is_raw_hrm(head: str) -> bool:
+    """True when a file's first line is a restbeat raw recording header."""
+    first = head.lstrip().split("\n", 1)[0]
+    return first.startswith("{") and FORMAT in first
+
+
+def header_line(strap: str | None, started_utc: float) -> dict[str, Any]:
+    """The first line's object."""
+    return {
+        "format": FORMAT,
+        "strap": strap,
+        "started_utc": dt.datetime.fromtimestamp(started_utc, dt.UTC).isoformat(),
+    }
+
+
+def write_raw_hrm(
+    handle: IO[str],
+    strap: str | None,
+    started_utc: float,
+    packets: Iterable[RawPacketRecord],
+    events: Iterable[EventRecord] = (),
+) -> int:
+    """Write a raw recording (packets and events merged in time order); returns the notification count."""
+    rows: list[tuple[float, int, dict[str, Any]]] = []
+    for packet in packets:
+        rows.append(
+            (
+                packet.arrival_s,
+                1,
+                {"t_s": packet.arrival_s, "connection": packet.connection, "hex": packet.raw.hex()},
+            )
+        )
+    for event in events:
+        rows.append((event.t_s, 0, {"t_s": event.t_s, "event": event.kind, **event.detail}))
+    rows.sort(key=lambda row: (row[0], row[1]))
+    handle.write(json.dumps(header_line(strap, started_utc), separators=(",", ":")) + "\n")
+    for _, _, row in rows:
+        handle.write(json.dumps(row, separators=(",", ":")) + "\n")
+    return sum(1 for row in rows if row[1] == 1)
+
+
+def _parse_lines(path: Path, text: str) -> tuple[dict[str, Any], list[RawPacketRecord], list[EventRecord]]:
+    lines = text.splitlines()
+    try:
+        header = json.loads(lines[0])
+    except (IndexError, json.JSONDecodeError) as error:
+        raise RecordingError(f"{path}, line 1: not a restbeat raw recording header ({error})") from error
+    if header.get("format") != FORMAT:
+        raise RecordingError(f"{path}, line 1: format {header.get('format')!r}, expected {FORMAT!r}")
+    packets: list[RawPacketRecord] = []
+    events: list[EventRecord] = []
+    for number, line in enumerate(lines[1:], start=2):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            t_s = float(row.pop("t_s"))
+            if "hex" in row:
+                packets.append(RawPacketRecord(t_s, int(row["connection"]), bytes.fromhex(row["hex"])))
+            else:
+                events.append(EventRecord(t_s, str(row.pop("event")), row))
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
+            raise RecordingError(f"{path}, line {number}: not a notification or event ({error})") from error
+    return header, packets, events
+
+
+def _timed_beats(packets: list[RawPacketRecord]) -> tuple[list[TimedBeat], int]:
+    timeline = BeatTimeline()
+    beats: list[TimedBeat] = []
+    undecodable = 0
+    for packet in packets:
+        try:
+            measurement = parse_measurement(packet.raw)
+        except MeasurementError:
+            undecodable += 1  # the live collector logs these as BadPacket and goes on; so does the replay
+            continue
+        beats.extend(timeline.push(RRPacket(packet.arrival_s, measurement, packet.raw, packet.connection)))
+    beats.extend(timeline.flush())
+    return beats, undecodable
+
+
+def read_raw_hrm(path: str | Path) -> RRRecording:
+    """The beats of a raw recording, placed by the live timeline, with the packets and events kept."""
+    source = Path(path)
+    header, packets, events = _parse_lines(source, read_text(source))
+    if not packets:
+        raise RecordingError(f"{source}: a raw recording with no notifications")
+    beats, undecodable = _timed_beats(packets)
+    started = header.get("started_utc")
+    try:
+        started_utc = dt.datetime.fromisoformat(started).timestamp() if started else None
+    except ValueError as error:
+        raise RecordingError(f"{source}, line 1: started_utc {started!r} is not an ISO-8601 time") from error
+    notes = (
+        (f"{undecodable} notifications were not Heart Rate Measurements and were skipped",)
+        if undecodable
+        else ()
+    )
+    return RRRecording(
+        path=source,
+        format="restbeat-raw",
+        rr_ms=np.array([beat.rr_ms for beat in beats], dtype=np.float64),
+        t_s=np.array([beat.t_s for beat in beats], dtype=np.float64),
+        segment_ids=np.array([beat.segment for beat in beats], dtype=np.int64),
+        contact=np.array([beat.contact is not False for beat in beats], dtype=bool),
+        first_after_connect=np.array([beat.first_after_connect for beat in beats], dtype=bool),
+        follows_in_packet=np.array([beat.follows_in_packet for beat in beats], dtype=bool),
+        started_utc=started_utc,
+        packets=tuple(packets),
+        events=tuple(events),
+        device=header.get("strap"),
+        notes=notes,
+    )

@@ -1,0 +1,115 @@
+"""Plain RR text (Elite HRV, PhysioNet RR files: one interval per line) and Kubios HRV's RR text.
+
+Kubios HRV imports one column of RR values, or two columns: the time of each R wave (s, from the first
+detection) and the RR value; values in s or ms.  restbeat writes the two-column form in seconds to the
+microsecond, so a gap stays a gap (the time column jumps) and Kubios can read it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+from numpy.typing import NDArray
+
+from restbeat.devices.recording import (
+    RecordingError,
+    RRRecording,
+    SkippedLine,
+    contiguous_segments,
+    read_text,
+)
+
+_SECONDS_MEDIAN_LIMIT = 10.0  # a file whose median value is below 10 holds seconds, not ms
+_MAX_REPORTED_JUNK = 20
+_SEPARATOR = re.compile(r"[\s,;]+")
+
+
+def _numbers(line: str) -> list[float] | None:
+    cells = [cell for cell in _SEPARATOR.split(line.strip()) if cell]
+    try:
+        return [float(cell) for cell in cells]
+    except ValueError:
+        return None
+
+
+def column_count(text: str) -> int:
+    """How many numeric columns the first numeric line of a text holds (0 if none in its first lines)."""
+    for line in text.splitlines()[:50]:
+        values = _numbers(line)
+        if values:
+            return len(values)
+    return 0
+
+
+def read_rr_text(path: str | Path) -> RRRecording:
+    """Plain text, one RR interval per line in ms (or s, detected by a median below 10); or Kubios's two
+    columns (R-wave time, RR).
+
+    Blank lines and ``#`` comments are ignored; any other line that is not a positive finite number (or
+    pair) is skipped and reported with its line number.  CRLF line endings are accepted.
+    """
+    source = Path(path)
+    text = read_text(source)
+    columns = min(column_count(text), 2)
+    values: list[list[float]] = []
+    skipped: list[SkippedLine] = []
+    skipped_count = 0
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        row = _numbers(line)
+        if row is not None and len(row) >= columns >= 1 and all(math.isfinite(v) for v in row[:columns]):
+            row = row[:columns]
+            if row[-1] > 0:
+                values.append(row)
+                continue
+        skipped_count += 1
+        if len(skipped) < _MAX_REPORTED_JUNK:
+            skipped.append(SkippedLine(number, line[:60]))
+    if not values:
+        raise RecordingError(f"{source}: no RR values found (expected one number per line)")
+    table = np.asarray(values, dtype=np.float64)
+    rr = table[:, -1]
+    notes: tuple[str, ...] = ()
+    if float(np.median(rr)) < _SECONDS_MEDIAN_LIMIT:
+        rr = rr * 1000.0
+        notes = ("values read as seconds (median below 10)",)
+    if columns == 2:
+        times = table[:, 0]
+        t_s = times - times[0] + rr[0] / 1000.0  # the first interval ends rr[0] after the origin
+        return RRRecording(
+            path=source,
+            format="kubios-text",
+            rr_ms=rr,
+            t_s=t_s,
+            segment_ids=contiguous_segments(rr, t_s),
+            skipped_lines=tuple(skipped),
+            skipped_line_count=skipped_count,
+            notes=notes,
+        )
+    return RRRecording(
+        path=source,
+        format="rr-text",
+        rr_ms=rr,
+        t_s=np.cumsum(rr) / 1000.0,
+        segment_ids=np.zeros(rr.size, dtype=np.int64),
+        skipped_lines=tuple(skipped),
+        skipped_line_count=skipped_count,
+        notes=notes,
+    )
+
+
+def write_kubios_text(handle: IO[str], t_s: NDArray[np.float64], rr_ms: NDArray[np.float64]) -> int:
+    """Kubios's two-column RR text: R-wave time (s from the first detection) and RR (s), both to the
+    microsecond; returns the lines written."""
+    if rr_ms.size == 0:
+        return 0
+    origin = float(t_s[0]) - float(rr_ms[0]) / 1000.0
+    for t, rr in zip(t_s, rr_ms, strict=True):
+        handle.write(f"{float(t) - origin:.6f}\t{float(rr) / 1000.0:.6f}\n")
+    return int(rr_ms.size)

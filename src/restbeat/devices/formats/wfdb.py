@@ -1,0 +1,121 @@
+"""PhysioNet WFDB records: beat annotations (N-to-N intervals) or the ECG signal itself.
+
+A record is addressed by any of its files.  An annotation file (``rec.atr``, ``.ecg``, ``.qrs``, ``.ann``)
+gives its beats; the header or record name gives the beats when an annotation file lies beside it, else
+the ECG; a signal file (``rec.dat``) always gives the ECG, whose R peaks are detected by neurokit2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from restbeat.devices.recording import RecordingError, RRRecording, check_readable
+
+#: WFDB beat annotation codes (non-beat codes such as ~ | + are annotations, not beats).
+WFDB_BEAT_SYMBOLS = frozenset("NLRBAaJSVFejnE/fQ")
+WFDB_ANNOTATORS = ("atr", "ecg", "qrs", "ann")
+_ECG_LEADS = ("MLII", "II", "ECG", "I", "V5", "V1")
+
+
+def looks_like_wfdb(path: Path) -> bool:
+    """True for a WFDB header, or a record name or record file with a ``.hea`` header beside it."""
+    if path.suffix == ".hea":
+        return True
+    base = path.with_suffix("") if path.suffix else path
+    return base.with_name(f"{base.name}.hea").exists()
+
+
+def _annotator_beside(base: Path) -> str | None:
+    for annotator in WFDB_ANNOTATORS:
+        if base.with_name(f"{base.name}.{annotator}").exists():
+            return annotator
+    return None
+
+
+def wfdb_kind(path: Path) -> str:
+    """'wfdb-beats' or 'wfdb-ecg': what a WFDB path gives (see the module docstring)."""
+    if path.suffix[1:] in WFDB_ANNOTATORS:
+        return "wfdb-beats"
+    if path.suffix == ".dat":
+        return "wfdb-ecg"
+    base = path.with_suffix("") if path.suffix == ".hea" else path
+    return "wfdb-beats" if _annotator_beside(base) else "wfdb-ecg"
+
+
+def _record_and_annotator(path: Path) -> tuple[Path, str]:
+    """Split ``rec.ext`` into record base and annotator; for ``rec`` or ``rec.hea`` find the annotator."""
+    if path.suffix[1:] in WFDB_ANNOTATORS:
+        return path.with_suffix(""), path.suffix[1:]
+    base = path.with_suffix("") if path.suffix in (".hea", ".dat") else path
+    annotator = _annotator_beside(base)
+    if annotator is None:
+        raise RecordingError(f"{path}: no WFDB annotation file ({', '.join(WFDB_ANNOTATORS)}) next to it")
+    return base, annotator
+
+
+def read_wfdb_annotations(path: str | Path) -> RRRecording:
+    """NN intervals from WFDB beat annotations: the intervals between two consecutive N beats.
+
+    An interval is kept only when both beats are labelled N and no other annotation (a non-N beat, a
+    signal-quality change ``~`` or an artifact mark ``|``) lies between them; a dropped interval starts a
+    new segment, so no successive difference is taken across it.
+    """
+    import wfdb
+
+    source = Path(path)
+    record, annotator = _record_and_annotator(source)
+    annotation_file = record.with_name(f"{record.name}.{annotator}")
+    check_readable(annotation_file)
+    try:
+        annotation = wfdb.rdann(str(record), annotator)
+    except Exception as error:  # wfdb raises bare ValueError/IndexError/etc. on corrupt files
+        raise RecordingError(f"{annotation_file}: not a readable WFDB annotation file ({error})") from error
+    samples = np.asarray(annotation.sample, dtype=np.int64)
+    symbols = np.asarray(annotation.symbol)
+    fs = float(annotation.fs) if annotation.fs else 0.0
+    if fs <= 0:
+        raise RecordingError(f"{annotation_file}: the annotation carries no sampling frequency")
+    is_normal = symbols == "N"
+    # interval k runs from annotation k to annotation k+1 and is NN when both are N (nothing between)
+    nn_mask = is_normal[:-1] & is_normal[1:]
+    n_beats = int(np.isin(symbols, list(WFDB_BEAT_SYMBOLS)).sum())
+    start = np.flatnonzero(nn_mask)
+    if start.size < 2:
+        raise RecordingError(f"{annotation_file}: fewer than two N-to-N intervals")
+    rr_ms = (samples[start + 1] - samples[start]) * (1000.0 / fs)
+    t_s = samples[start + 1] / fs
+    new_segment = np.ones(start.size, dtype=bool)
+    new_segment[1:] = start[1:] != start[:-1] + 1
+    segment_ids = np.cumsum(new_segment).astype(np.int64) - 1
+    return RRRecording(
+        path=source,
+        format="wfdb-beats",
+        notes=(f"WFDB annotator {annotator!r}",),
+        rr_ms=np.asarray(rr_ms, dtype=np.float64),
+        t_s=np.asarray(t_s, dtype=np.float64),
+        segment_ids=segment_ids,
+        excluded_intervals=max(n_beats - 1 - int(start.size), 0),
+    )
+
+
+def read_wfdb_ecg(path: str | Path) -> RRRecording:
+    """RR intervals from a WFDB record's ECG (the first of MLII, II, ECG, I, V5, V1, else channel 0)."""
+    import wfdb
+
+    from restbeat.devices.formats.ecg import recording_from_ecg
+
+    source = Path(path)
+    base = source.with_suffix("") if source.suffix in (".hea", ".dat") else source
+    check_readable(base.with_name(f"{base.name}.hea"))
+    try:
+        record = wfdb.rdrecord(str(base))
+    except Exception as error:  # wfdb raises bare ValueError/IndexError/etc. on corrupt files
+        raise RecordingError(f"{source}: not a readable WFDB record ({error})") from error
+    names = list(record.sig_name or [])
+    channel = next((names.index(lead) for lead in _ECG_LEADS if lead in names), 0)
+    if record.p_signal is None:
+        raise RecordingError(f"{source}: the WFDB record holds no signal")
+    ecg = np.asarray(record.p_signal[:, channel], dtype=np.float64)
+    return recording_from_ecg(source, "wfdb-ecg", ecg, float(record.fs))

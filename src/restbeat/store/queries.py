@@ -1,0 +1,296 @@
+"""What the review, export and the recommender read back: sessions by date and tag, a session's beats and
+records, and per-session and per-day summaries.
+
+A session belongs to the local date it started on (``started_utc + tz_offset_s``), so a night shift is one
+day's shift, not two halves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+_EPOCH = dt.date(1970, 1, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRow:
+    """One session as stored (times in Unix s UTC, offset in s)."""
+
+    id: int
+    started_utc: float
+    ended_utc: float | None
+    tz_offset_s: int
+    source: str
+    context: str
+    status: str
+    strap_address: str | None
+    note: str | None
+
+    @property
+    def local_start(self) -> dt.datetime:
+        """The start in the person's local time then (with its UTC offset)."""
+        zone = dt.timezone(dt.timedelta(seconds=self.tz_offset_s))
+        return dt.datetime.fromtimestamp(self.started_utc, zone)
+
+    @property
+    def local_date(self) -> dt.date:
+        """The local date the session started on (its day)."""
+        return self.local_start.date()
+
+    @property
+    def duration_s(self) -> float:
+        """From start to end (s); 0 while still recording."""
+        return max((self.ended_utc or self.started_utc) - self.started_utc, 0.0)
+
+
+@dataclass(frozen=True)
+class SessionBeats:
+    """A session's beats as arrays: time (s from the start), RR (ms), segment, quality code, class."""
+
+    t_s: NDArray[np.float64]
+    rr_ms: NDArray[np.float64]
+    segment: NDArray[np.int64]
+    quality: NDArray[np.int64]
+    kind: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSummary:
+    """Totals over one session's beats: RMSSD from every successive pair usable for HRV."""
+
+    session: SessionRow
+    beats: int
+    usable_beats: int
+    corrected_beats: int
+    mean_hr_bpm: float
+    rmssd_ms: float
+
+    @property
+    def corrected_fraction(self) -> float:
+        """Corrected beats over usable beats (0-1)."""
+        return self.corrected_beats / self.usable_beats if self.usable_beats else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class DailySummary:
+    """One local day and context: how much was recorded, mean HR (bpm) and RMSSD (ms) of its sessions."""
+
+    date: dt.date
+    context: str
+    sessions: int
+    recorded_s: float
+    beats: int
+    usable_beats: int
+    corrected_beats: int
+    mean_hr_bpm: float
+    rmssd_ms: float
+
+    @property
+    def ln_rmssd(self) -> float:
+        """Natural log of RMSSD (ms), NaN without data."""
+        return math.log(self.rmssd_ms) if self.rmssd_ms > 0 else math.nan
+
+
+_SESSION_COLUMNS = """
+    s.id, s.started_utc, s.ended_utc, s.tz_offset_s, s.source, s.context, s.status, st.address, s.note
+"""
+
+
+def _session(row: tuple[Any, ...]) -> SessionRow:
+    return SessionRow(
+        id=int(row[0]),
+        started_utc=float(row[1]),
+        ended_utc=None if row[2] is None else float(row[2]),
+        tz_offset_s=int(row[3]),
+        source=str(row[4]),
+        context=str(row[5]),
+        status=str(row[6]),
+        strap_address=row[7],
+        note=row[8],
+    )
+
+
+def _day_start(day: dt.date) -> float:
+    return float((day - _EPOCH).days * 86400)
+
+
+def _session_filter(
+    since: dt.date | None, until: dt.date | None, context: str | None
+) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if since is not None:
+        clauses.append("s.started_utc + s.tz_offset_s >= ?")
+        params.append(_day_start(since))
+    if until is not None:
+        clauses.append("s.started_utc + s.tz_offset_s < ?")
+        params.append(_day_start(until) + 86400.0)
+    if context is not None:
+        clauses.append("s.context = ?")
+        params.append(context)
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def list_sessions(
+    conn: sqlite3.Connection,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    context: str | None = None,
+) -> list[SessionRow]:
+    """Sessions that started on local dates ``since``..``until`` (inclusive), oldest first."""
+    where, params = _session_filter(since, until, context)
+    rows = conn.execute(
+        f"SELECT {_SESSION_COLUMNS} FROM sessions s LEFT JOIN straps st ON st.id = s.strap_id{where} "
+        "ORDER BY s.started_utc, s.id",
+        params,
+    )
+    return [_session(row) for row in rows]
+
+
+def get_session(conn: sqlite3.Connection, session_id: int) -> SessionRow | None:
+    """One session by id, or None."""
+    row = conn.execute(
+        f"SELECT {_SESSION_COLUMNS} FROM sessions s LEFT JOIN straps st ON st.id = s.strap_id WHERE s.id = ?",
+        (session_id,),
+    ).fetchone()
+    return None if row is None else _session(row)
+
+
+def session_beats(conn: sqlite3.Connection, session_id: int) -> SessionBeats:
+    """All beats of a session in order."""
+    rows = conn.execute(
+        "SELECT t_s, rr_ms, segment, quality, kind FROM beats WHERE session_id = ? ORDER BY seq",
+        (session_id,),
+    ).fetchall()
+    if not rows:
+        empty_f = np.empty(0, dtype=np.float64)
+        empty_i = np.empty(0, dtype=np.int64)
+        return SessionBeats(empty_f, empty_f, empty_i, empty_i, ())
+    t, rr, segment, quality, kind = zip(*rows, strict=True)
+    return SessionBeats(
+        np.asarray(t, dtype=np.float64),
+        np.asarray(rr, dtype=np.float64),
+        np.asarray(segment, dtype=np.int64),
+        np.asarray(quality, dtype=np.int64),
+        tuple(kind),
+    )
+
+
+def session_packets(conn: sqlite3.Connection, session_id: int) -> list[tuple[float, int, bytes]]:
+    """The raw notifications of a session: (arrival s from the start, connection number, bytes)."""
+    rows = conn.execute(
+        "SELECT arrival_s, connection, raw FROM packets WHERE session_id = ? ORDER BY seq", (session_id,)
+    )
+    return [(float(t), int(c), bytes(raw)) for t, c, raw in rows]
+
+
+def session_records(conn: sqlite3.Connection, table: str, session_id: int) -> list[dict[str, Any]]:
+    """Every row of ``table`` (link_events, snapshots, prompts, outcomes, annotations) for a session, as
+    dicts, JSON detail decoded."""
+    if table not in {"link_events", "snapshots", "prompts", "outcomes", "annotations"}:
+        raise ValueError(f"not a per-session table: {table}")
+    cursor = conn.execute(f"SELECT * FROM {table} WHERE session_id = ? ORDER BY id", (session_id,))
+    names = [column[0] for column in cursor.description]
+    records = []
+    for row in cursor:
+        record = dict(zip(names, row, strict=True))
+        if isinstance(record.get("detail"), str):
+            record["detail"] = json.loads(record["detail"])
+        records.append(record)
+    return records
+
+
+def _beat_totals(
+    conn: sqlite3.Connection, since: dt.date | None, until: dt.date | None, context: str | None
+) -> dict[int, tuple[Any, ...]]:
+    """Per session: beats, usable, corrected, sum of usable RR (ms), sum of squared successive differences
+    (ms^2) and their count; one aggregate pass over the beats of the selected sessions."""
+    where, params = _session_filter(since, until, context)
+    rows = conn.execute(
+        f"""
+        SELECT b.session_id, count(*), sum(b.quality IN (0, 1)), sum(b.quality = 1),
+               sum(CASE WHEN b.quality IN (0, 1) THEN b.rr_ms END), sum(b.drr_ms * b.drr_ms), count(b.drr_ms)
+        FROM beats b
+        WHERE b.session_id IN (SELECT s.id FROM sessions s{where})
+        GROUP BY b.session_id
+        """,
+        params,
+    )
+    return {int(row[0]): tuple(row[1:]) for row in rows}
+
+
+def session_summaries(
+    conn: sqlite3.Connection,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    context: str | None = None,
+) -> list[SessionSummary]:
+    """Per-session beat totals, one aggregate pass over the beats of the sessions selected."""
+    sessions = {row.id: row for row in list_sessions(conn, since, until, context)}
+    if not sessions:
+        return []
+    totals = _beat_totals(conn, since, until, context)
+    summaries = []
+    for session_id, session in sessions.items():
+        n, usable, corrected, sum_rr, sum_d2, n_d = totals.get(session_id, (0, 0, 0, None, None, 0))
+        usable = int(usable or 0)
+        summaries.append(
+            SessionSummary(
+                session=session,
+                beats=int(n),
+                usable_beats=usable,
+                corrected_beats=int(corrected or 0),
+                mean_hr_bpm=60000.0 * usable / sum_rr if usable and sum_rr else math.nan,
+                rmssd_ms=math.sqrt(sum_d2 / n_d) if n_d else math.nan,
+            )
+        )
+    return summaries
+
+
+def daily_summaries(
+    conn: sqlite3.Connection,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    context: str | None = None,
+) -> list[DailySummary]:
+    """Per local day and context: sessions, recorded time (s), beats, mean HR (bpm) and RMSSD (ms) over all
+    of the day's usable successive pairs; oldest first."""
+    sessions = {row.id: row for row in list_sessions(conn, since, until, context)}
+    if not sessions:
+        return []
+    per_day: dict[tuple[dt.date, str], list[float]] = defaultdict(lambda: [0.0] * 8)
+    totals = _beat_totals(conn, since, until, context)
+    for session_id, session in sessions.items():
+        n, usable, corrected, sum_rr, sum_d2, n_d = totals.get(session_id, (0, 0, 0, 0.0, 0.0, 0))
+        acc = per_day[(session.local_date, session.context)]
+        acc[0] += 1
+        acc[1] += session.duration_s
+        acc[2] += n or 0
+        acc[3] += usable or 0
+        acc[4] += corrected or 0
+        acc[5] += sum_rr or 0.0
+        acc[6] += sum_d2 or 0.0
+        acc[7] += n_d or 0
+    return [
+        DailySummary(
+            date=day,
+            context=context_tag,
+            sessions=int(acc[0]),
+            recorded_s=acc[1],
+            beats=int(acc[2]),
+            usable_beats=int(acc[3]),
+            corrected_beats=int(acc[4]),
+            mean_hr_bpm=60000.0 * acc[3] / acc[5] if acc[5] else math.nan,
+            rmssd_ms=math.sqrt(acc[6] / acc[7]) if acc[7] else math.nan,
+        )
+        for (day, context_tag), acc in sorted(per_day.items())
+    ]
