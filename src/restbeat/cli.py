@@ -7,10 +7,15 @@ Sub-commands import their heavy dependencies (numpy, scipy, wfdb, ...) only when
 from __future__ import annotations
 
 import argparse
+import datetime
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 
 from restbeat import __version__
+
+#: Context tags (kept in step with restbeat.store.writes.CONTEXTS, which the store enforces).
+CONTEXTS = ("pre-shift", "on-shift", "post-shift", "morning", "sleep", "breathing", "other")
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -88,6 +93,113 @@ def _record(args: argparse.Namespace) -> int:
     return 0
 
 
+def _open_store(path: str | None) -> sqlite3.Connection:
+    from restbeat.store.database import StoreError, open_database
+
+    try:
+        return open_database(path)
+    except StoreError as error:
+        raise CommandError(str(error)) from error
+
+
+def _date(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from error
+
+
+def _import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from restbeat.app.importing import import_files
+    from restbeat.devices.recording import RecordingError
+    from restbeat.ui.import_view import import_progress, junk_notes, progress_callbacks, summary_table
+
+    paths = [Path(name) for name in args.files]
+    conn = _open_store(args.db)
+    with import_progress(Console(stderr=True)) as progress:
+        on_start, on_done = progress_callbacks(progress, len(paths))
+        results = import_files(
+            conn,
+            paths,
+            context=args.context,
+            sampling_rate_hz=args.sampling_rate,
+            on_start=on_start,
+            on_done=on_done,
+        )
+    Console(width=max(Console().width, 100)).print(summary_table(results, paths))
+    for line in junk_notes(results):
+        print(line)
+    failed = [result for result in results if isinstance(result, RecordingError)]
+    for error in failed:
+        print(f"restbeat import: {error}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from restbeat.app.exporting import ExportError, export_sessions, select_sessions
+
+    conn = _open_store(args.db)
+    try:
+        sessions = select_sessions(
+            conn,
+            session_ids=args.session,
+            since=args.since,
+            until=args.until,
+            context=args.context,
+            last=args.last,
+        )
+        result = export_sessions(conn, sessions, args.format, Path(args.out))
+    except ExportError as error:
+        raise CommandError(str(error)) from error
+    unit = "notifications" if args.format == "raw" else "beats"
+    where = result.paths[0] if len(result.paths) == 1 else f"{len(result.paths)} files in {args.out}"
+    print(f"exported {result.sessions} session(s), {result.beats:,} {unit}, as {args.format} to {where}")
+    return 0
+
+
+def _sessions(args: argparse.Namespace) -> int:
+    from restbeat.store.queries import session_summaries
+
+    conn = _open_store(args.db)
+    rows = session_summaries(conn, args.since, args.until, args.context)
+    if not rows:
+        print("no sessions yet: `restbeat import FILE` or `restbeat demo` adds some")
+        return 0
+    print(
+        f"{'id':>5}  {'start':16}  {'hours':>5}  {'context':10}  {'status':11}  "
+        f"{'beats':>9}  {'HR':>5}  {'RMSSD':>6}  source"
+    )
+    for row in rows:
+        s = row.session
+        print(
+            f"{s.id:>5}  {s.local_start:%Y-%m-%d %H:%M}  {s.duration_s / 3600:>5.1f}  {s.context:10}  "
+            f"{s.status:11}  {row.beats:>9,}  {row.mean_hr_bpm:>5.0f}  {row.rmssd_ms:>6.1f}  {s.source}"
+        )
+    return 0
+
+
+def _add_db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        help="the database (default: $RESTBEAT_DB, else restbeat.sqlite3 in your data folder)",
+    )
+
+
+def _add_selection(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--from", dest="since", type=_date, metavar="DATE", help="first local date (YYYY-MM-DD)"
+    )
+    parser.add_argument("--to", dest="until", type=_date, metavar="DATE", help="last local date (YYYY-MM-DD)")
+    parser.add_argument("--context", choices=CONTEXTS, help="only sessions with this context tag")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command."""
     parser = argparse.ArgumentParser(
@@ -143,6 +255,58 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument("--strap", metavar="ADDRESS", help="the strap (default: the remembered one)")
     record.add_argument("--minutes", type=float, help="stop after this many minutes (default: Ctrl-C)")
     record.set_defaults(handler=_record)
+
+    importer = commands.add_parser(
+        "import",
+        help="import recordings (RR text/CSV, Kubios, OpenHRV, FIT, WFDB, ECG, raw) into the database",
+        description="Import RR or ECG recordings into the database, one session per recording, the format "
+        "told by the content: plain RR text (ms or s), Polar Sensor Logger, HRV Logger and other RR CSV, "
+        "Kubios RR text, OpenHRV logs, Garmin FIT with HRV, WFDB beat annotations, ECG (WFDB or CSV, R peaks "
+        "by neurokit2) and restbeat's own CSV and raw exports. Each file is one transaction; a file already "
+        "imported is skipped.",
+    )
+    importer.add_argument("files", nargs="+", metavar="FILE", help="recordings to import")
+    importer.add_argument(
+        "--context", choices=CONTEXTS, default="other", help="context tag of the sessions (default: other)"
+    )
+    importer.add_argument(
+        "--sampling-rate", type=float, metavar="HZ", help="sampling rate of an ECG CSV without a time column"
+    )
+    importer.add_argument(
+        "--no-correct",
+        dest="correct",
+        action="store_false",
+        help="store the intervals as they are (for a series already corrected, such as a restbeat Kubios export)",
+    )
+    _add_db_option(importer)
+    importer.set_defaults(handler=_import)
+
+    exporter = commands.add_parser(
+        "export",
+        help="export sessions as Kubios RR text, beat CSV, JSON or raw strap packets",
+        description="Export sessions: kubios (Kubios HRV RR text of the NN series), csv (every beat with "
+        "time, RR, segment, quality and class), json (metrics, snapshots, prompts, outcomes, annotations) "
+        "or raw (the strap's notifications, byte for byte). Choose sessions by --session, --last or a date "
+        "range.",
+    )
+    exporter.add_argument("--format", required=True, choices=("kubios", "csv", "json", "raw"))
+    exporter.add_argument("--out", required=True, metavar="PATH", help="file, or directory for several files")
+    exporter.add_argument(
+        "--session", type=int, action="append", metavar="ID", help="a session id (repeatable)"
+    )
+    exporter.add_argument("--last", action="store_true", help="the most recent session (of the selection)")
+    _add_selection(exporter)
+    _add_db_option(exporter)
+    exporter.set_defaults(handler=_export)
+
+    sessions = commands.add_parser(
+        "sessions",
+        help="list the sessions in the database",
+        description="List recorded and imported sessions.",
+    )
+    _add_selection(sessions)
+    _add_db_option(sessions)
+    sessions.set_defaults(handler=_sessions)
     return parser
 
 

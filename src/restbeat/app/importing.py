@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from restbeat.beats import BeatQuality
 from restbeat.devices.files import read_recordings
 from restbeat.devices.formats.wfdb import looks_like_wfdb
-from restbeat.devices.recording import RecordingError, RRRecording
+from restbeat.devices.recording import RecordingError, RRRecording, SkippedLine, check_readable
 from restbeat.signal.artifact_stream import ArtifactStream
 from restbeat.signal.artifacts import CLASSES, correct_rr
 from restbeat.store.database import transaction
@@ -74,12 +74,15 @@ class ImportResult:
     excluded: int = 0
     duration_s: float = 0.0
     skipped_lines: int = 0
+    skipped_examples: tuple[SkippedLine, ...] = ()
     notes: tuple[str, ...] = field(default=())
 
 
 def file_digest(path: Path) -> str:
     """SHA-256 of a file, or for a WFDB record of its header, annotation and signal files together."""
     digest = hashlib.sha256()
+    if not looks_like_wfdb(path):
+        check_readable(path)
     if looks_like_wfdb(path):
         base = path.with_suffix("") if path.suffix else path
         files = sorted(p for p in base.parent.glob(f"{base.name}.*") if p.is_file())
@@ -96,12 +99,17 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def corrected_beats(recording: RRRecording) -> Beats:
+def corrected_beats(recording: RRRecording, correct: bool = True) -> Beats:
     """The beats a recording gives: as exported when it carries quality flags, replayed through the live
     streaming correction for raw strap notifications, else corrected in batch (excluded intervals kept,
-    flagged)."""
+    flagged); with ``correct`` False, the intervals as they are (all taken as good)."""
     if recording.quality is not None and recording.kind is not None:
         return Beats(recording.t_s, recording.rr_ms, recording.segment_ids, recording.quality, recording.kind)
+    if not correct:
+        n = recording.rr_ms.size
+        return Beats(
+            recording.t_s, recording.rr_ms, recording.segment_ids, np.zeros(n, np.int64), ("normal",) * n
+        )
     if recording.packets:
         return _streamed(recording)
     series = correct_rr(
@@ -179,6 +187,7 @@ def import_file(
     *,
     context: str = "other",
     sampling_rate_hz: float | None = None,
+    correct: bool = True,
 ) -> ImportResult:
     """Import one file (all its sessions in one transaction); raises :class:`RecordingError` for a file
     that cannot be read, leaving the database as it was."""
@@ -191,7 +200,7 @@ def import_file(
     if existing:
         return ImportResult(source, "duplicate", str(existing[0][1]), tuple(int(row[0]) for row in existing))
     recordings = read_recordings(source, sampling_rate_hz=sampling_rate_hz)
-    prepared = [(recording, corrected_beats(recording)) for recording in recordings]
+    prepared = [(recording, corrected_beats(recording, correct)) for recording in recordings]
     session_ids: list[int] = []
     notes: list[str] = []
     with transaction(conn):
@@ -242,6 +251,7 @@ def import_file(
         excluded=sum(beats.excluded for _, beats in prepared),
         duration_s=sum(recording.duration_s for recording, _ in prepared),
         skipped_lines=sum(recording.skipped_line_count for recording, _ in prepared),
+        skipped_examples=tuple(line for recording, _ in prepared for line in recording.skipped_lines),
         notes=tuple(dict.fromkeys(notes)),
     )
 
@@ -252,6 +262,7 @@ def import_files(
     *,
     context: str = "other",
     sampling_rate_hz: float | None = None,
+    correct: bool = True,
     on_start: Callable[[Path], None] | None = None,
     on_done: Callable[[Path, ImportResult | RecordingError], None] | None = None,
 ) -> list[ImportResult | RecordingError]:
@@ -262,7 +273,7 @@ def import_files(
             on_start(path)
         try:
             outcome: ImportResult | RecordingError = import_file(
-                conn, path, context=context, sampling_rate_hz=sampling_rate_hz
+                conn, path, context=context, sampling_rate_hz=sampling_rate_hz, correct=correct
             )
         except RecordingError as error:
             outcome = error

@@ -8,9 +8,10 @@ default is one contiguous segment).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -71,6 +72,21 @@ class HRVMetrics:
     frequency: spectrum.BandPowers | None
     nonlinear: Nonlinear
     duration_s: float
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready: ``time``, ``frequency`` (or None) and ``nonlinear`` fields, NaN as None."""
+        return {
+            "time": _finite_fields(self.time),
+            "frequency": _finite_fields(self.frequency) if self.frequency else None,
+            "nonlinear": _finite_fields(self.nonlinear),
+        }
+
+
+def _finite_fields(values: Any) -> dict[str, Any]:
+    return {
+        key: None if isinstance(value, float) and not math.isfinite(value) else value
+        for key, value in dataclasses.asdict(values).items()
+    }
 
 
 def successive_mask(n_intervals: int, segment_ids: ArrayLike | None) -> BoolArray:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 from typing import Any
@@ -161,9 +160,7 @@ def analysis_dict(analysis: Analysis) -> dict[str, Any]:
                 "analysed_intervals": analysis.correction.analysed_intervals,
                 "analysed_segments": analysis.correction.analysed_segments,
             },
-            "time": dataclasses.asdict(metrics.time),
-            "frequency": dataclasses.asdict(metrics.frequency) if metrics.frequency else None,
-            "nonlinear": dataclasses.asdict(metrics.nonlinear),
+            **metrics.as_dict(),
         }
     )
     return summary
