@@ -276,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-correct",
         dest="correct",
         action="store_false",
-        help="store the intervals as they are (for a series already corrected, such as a restbeat Kubios export)",
+        help="store the intervals as they are (a series already corrected, e.g. a restbeat Kubios export)",
     )
     _add_db_option(importer)
     importer.set_defaults(handler=_import)
