@@ -124,7 +124,9 @@ def export_sessions(
             series = session_beats(conn, session.id)
             usable = _usable(series)
             with _open_new(path) as handle:
-                beats += write_kubios_text(handle, series.t_s[usable], series.rr_ms[usable])
+                beats += write_kubios_text(
+                    handle, series.t_s[usable], series.rr_ms[usable], series.segment[usable]
+                )
             paths.append(path)
         return ExportResult(tuple(paths), len(sessions), beats)
     if fmt == "raw":

@@ -87,10 +87,11 @@ class RRRecording:
 
 
 def contiguous_segments(
-    rr_ms: NDArray[np.float64], t_s: NDArray[np.float64], tolerance_s: float = 0.5
+    rr_ms: NDArray[np.float64], t_s: NDArray[np.float64], tolerance_s: float = 0.01
 ) -> NDArray[np.int64]:
     """Segment ids from beat times: a new segment wherever a beat's time is not the previous time plus its
-    interval (within ``tolerance_s``), i.e. where beats are missing between them."""
+    interval (within ``tolerance_s``, which covers times and intervals rounded to the ms), i.e. where an
+    interval was left out between them (even a fragment of a beat)."""
     if rr_ms.size == 0:
         return np.zeros(0, dtype=np.int64)
     jump = np.zeros(rr_ms.size, dtype=bool)

@@ -2,7 +2,7 @@
 
 Kubios HRV imports one column of RR values, or two columns: the time of each R wave (s, from the first
 detection) and the RR value; values in s or ms.  restbeat writes the two-column form in seconds to the
-microsecond, so a gap stays a gap (the time column jumps) and Kubios can read it.
+0.1 microsecond, so a gap stays a gap (the time column jumps) and Kubios can read it.
 """
 
 from __future__ import annotations
@@ -104,12 +104,22 @@ def read_rr_text(path: str | Path) -> RRRecording:
     )
 
 
-def write_kubios_text(handle: IO[str], t_s: NDArray[np.float64], rr_ms: NDArray[np.float64]) -> int:
-    """Kubios's two-column RR text: R-wave time (s from the first detection) and RR (s), both to the
-    microsecond; returns the lines written."""
+def write_kubios_text(
+    handle: IO[str], t_s: NDArray[np.float64], rr_ms: NDArray[np.float64], segment: NDArray[np.int64]
+) -> int:
+    """Kubios's two-column RR text: R-wave time (s from the first detection) and RR (s), to 0.1 us;
+    returns the lines written.
+
+    Within a segment the time column is the running sum of the RR column (a corrected interval keeps its
+    beat's true time, so the two would otherwise disagree slightly); each segment starts at its first
+    beat's true time, so a gap shows as a jump."""
     if rr_ms.size == 0:
         return 0
-    origin = float(t_s[0]) - float(rr_ms[0]) / 1000.0
-    for t, rr in zip(t_s, rr_ms, strict=True):
-        handle.write(f"{float(t) - origin:.6f}\t{float(rr) / 1000.0:.6f}\n")
+    times = np.cumsum(rr_ms) / 1000.0
+    starts = np.flatnonzero(np.r_[True, segment[1:] != segment[:-1]])
+    for begin, end in zip(starts, np.r_[starts[1:], rr_ms.size], strict=True):
+        times[begin:end] += float(t_s[begin]) - float(times[begin])
+    origin = float(times[0]) - float(rr_ms[0]) / 1000.0
+    for t, rr in zip(times, rr_ms, strict=True):
+        handle.write(f"{float(t) - origin:.7f}\t{float(rr) / 1000.0:.7f}\n")
     return int(rr_ms.size)
