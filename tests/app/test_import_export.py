@@ -1,6 +1,7 @@
-"""Import into the store and export out of it: one transaction per file, no duplicates, and round trips
-on a real 24-h record (PhysioNet nsr2db, ODC-By; see ../shared/data/physionet_nsr2db/SOURCE.txt) and on
-real RR text (PhysioNet RR interval time series of healthy subjects, ../shared/data/physionet_rr_healthy_subjects).
+"""Import into the store and export out of it: one transaction per file, no duplicates, and round trips.
+
+Real recordings: a 24-h record of PhysioNet nsr2db (ODC-By; ../shared/data/physionet_nsr2db/SOURCE.txt) and
+the RR time series of healthy subjects (../shared/data/physionet_rr_healthy_subjects/SOURCE.txt).
 """
 
 from __future__ import annotations
