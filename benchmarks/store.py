@@ -37,9 +37,9 @@ def synthetic_rr(seconds: float, rng: np.random.Generator) -> NDArray[np.float64
     """RR (ms) for ``seconds``: 830 ms mean, 0.25-Hz respiratory and 0.1-Hz modulation, noise."""
     n = int(seconds / 0.83)
     t = np.arange(n) * 0.83
-    return (
-        830
-        + 35 * np.sin(2 * np.pi * 0.25 * t)
+    modulation = 35 * np.sin(2 * np.pi * 0.25 * t) + 20 * np.sin(2 * np.pi * 0.1 * t)
+    rr: NDArray[np.float64] = 830.0 + modulation + 15 * rng.standard_normal(n)
+    return rr
         + 20 * np.sin(2 * np.pi * 0.1 * t)
         + 15 * rng.standard_normal(n)
     )
