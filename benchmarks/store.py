@@ -40,9 +40,6 @@ def synthetic_rr(seconds: float, rng: np.random.Generator) -> NDArray[np.float64
     modulation = 35 * np.sin(2 * np.pi * 0.25 * t) + 20 * np.sin(2 * np.pi * 0.1 * t)
     rr: NDArray[np.float64] = 830.0 + modulation + 15 * rng.standard_normal(n)
     return rr
-        + 20 * np.sin(2 * np.pi * 0.1 * t)
-        + 15 * rng.standard_normal(n)
-    )
 
 
 def add_session(
