@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -158,3 +159,46 @@ def test_scan_remember_then_record_uses_the_remembered_strap(
     assert "recording raw notifications of C0:11:22:33:44:55" in captured.err
     assert captured.err.endswith("restbeat record: no Bluetooth adapter found; try `restbeat demo`\n")
     assert not (tmp_path / "raw.jsonl").exists()  # nothing recorded, no empty file left behind
+
+
+def _restbeat(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
+    """Run the command as a user does, in a fresh process, against the database ``db``."""
+    env = {**os.environ, "RESTBEAT_DB": str(db), "COLUMNS": "120"}
+    code = "import sys; from restbeat.cli import main; sys.exit(main(sys.argv[1:]))"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, check=False
+    )
+
+
+def test_import_of_the_nine_healthy_files_shows_progress_and_a_summary_per_file(tmp_path: Path) -> None:
+    """PhysioNet 'RR interval time series from healthy subjects' (ODC-By 1.0), all nine files."""
+    files = sorted(str(p) for p in shared("physionet_rr_healthy_subjects").glob("[0-9]*.txt"))
+    result = _restbeat("import", *files, "--context", "on-shift", db=tmp_path / "db.sqlite3")
+    assert result.returncode == 0, result.stderr
+    assert "importing" in result.stderr and "9/9" in result.stderr
+    rows = [line for line in result.stdout.splitlines() if ".txt" in line and "imported" in line]
+    assert len(rows) == 9
+    assert "008.txt: 1 line(s) without an RR value skipped (line 98217: '@')" in result.stdout
+    again = _restbeat("import", files[0], db=tmp_path / "db.sqlite3")
+    assert "already imported" in again.stdout and again.returncode == 0
+    listing = _restbeat("sessions", "--context", "on-shift", db=tmp_path / "db.sqlite3")
+    assert len([line for line in listing.stdout.splitlines() if "import:rr-text" in line]) == 9
+
+
+def test_export_and_its_errors_in_one_line(tmp_path: Path) -> None:
+    db = tmp_path / "db.sqlite3"
+    _restbeat("import", str(shared("physionet_rr_healthy_subjects", "007.txt")), db=db)
+    out = tmp_path / "s.json"
+    done = _restbeat("export", "--format", "json", "--last", "--out", str(out), db=db)
+    assert done.returncode == 0 and "exported 1 session(s), 57,332 beats, as json" in done.stdout
+    assert json.loads(out.read_text())["sessions"][0]["summary"]["beats"] == 57_332
+    refused = _restbeat("export", "--format", "json", "--last", "--out", str(out), db=db)
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == f"restbeat export: {out} already exists; choose another --out"
+    broken = tmp_path / "broken.sqlite3"
+    broken.write_text("not a database" * 100)
+    failed = _restbeat("sessions", db=broken)
+    assert failed.returncode == 1 and failed.stderr.count("\n") == 1
+    assert f"{broken}: not a usable restbeat database" in failed.stderr
+    missing = _restbeat("import", str(tmp_path / "nope.txt"), db=db)
+    assert missing.returncode == 1 and f"{tmp_path / 'nope.txt'}: no such file" in missing.stderr

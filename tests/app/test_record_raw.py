@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from restbeat.app.record_raw import FORMAT, RawFileExistsError, record_raw
+from restbeat.app.record_raw import RawFileExistsError, record_raw
+from restbeat.devices.formats.raw_hrm import FORMAT
 from restbeat.devices import hrs
 from restbeat.devices.emulator import EmulatedStrap
 from restbeat.devices.virtual_link import VirtualRadio, virtual_bleak_kwargs

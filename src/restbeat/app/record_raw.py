@@ -21,9 +21,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from restbeat.devices.ble import BluetoothUnavailableError, LinkEvent, StrapSupervisor, SupervisorConfig
+from restbeat.devices.formats.raw_hrm import header_line
 from restbeat.devices.timeline import RRPacket
-
-FORMAT = "restbeat-raw-hrm/1"
 
 
 class RawFileExistsError(FileExistsError):
@@ -94,7 +93,7 @@ async def record_raw(
         raise RawFileExistsError(f"{path} already exists; restbeat never overwrites a recording") from error
     start = clock()
     writer = _RawWriter(handle, start)
-    writer.write({"format": FORMAT, "strap": address, "started_utc": datetime.now(UTC).isoformat()})
+    writer.write(header_line(address, datetime.now(UTC).timestamp()))
     supervisor = StrapSupervisor(
         address,
         writer.packet,
