@@ -8,11 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from restbeat.app.importing import import_file
 from restbeat.app.record_raw import RawFileExistsError, record_raw
-from restbeat.devices.formats.raw_hrm import FORMAT
 from restbeat.devices import hrs
 from restbeat.devices.emulator import EmulatedStrap
+from restbeat.devices.formats.raw_hrm import FORMAT
 from restbeat.devices.virtual_link import VirtualRadio, virtual_bleak_kwargs
+from restbeat.store.database import open_database
+from restbeat.store.queries import list_sessions, session_beats, session_packets, session_records
 from tests.devices.test_ble_virtual import FAST
 
 
@@ -67,3 +70,14 @@ async def test_raw_recording_through_a_drop(tmp_path: Path) -> None:
     assert summary.notifications == 6 and summary.connections == 1 + len(reconnects)
     with pytest.raises(RawFileExistsError, match="never overwrites"):
         await record_raw(path, strap.identity.address, duration_s=0.1)
+
+    # the raw file imports into the store with every notification and link event kept
+    conn = open_database(tmp_path / "db.sqlite3")
+    result = import_file(conn, path, context="on-shift")
+    assert result.format == "restbeat-raw"
+    [session] = list_sessions(conn)
+    assert [raw for _, _, raw in session_packets(conn, session.id)] == payloads
+    assert len(session_records(conn, "link_events", session.id)) == len(events)
+    beats = session_beats(conn, session.id)
+    assert beats.rr_ms.tolist() == [(1000 + k) * 1000 / 1024 for k in range(6)]  # ticks to ms
+    assert beats.kind.count("first_after_connect") == 2  # one per connection, flagged and never used
