@@ -30,7 +30,12 @@ def _analyze(args: argparse.Namespace) -> int:
     from restbeat.ui.analysis_view import render_json, render_table
 
     try:
-        analysis = analyze_file(args.file, spectrum_method=args.spectrum, correct=args.correct)
+        analysis = analyze_file(
+            args.file,
+            spectrum_method=args.spectrum,
+            correct=args.correct,
+            sampling_rate_hz=args.sampling_rate,
+        )
     except RecordingError as error:
         raise CommandError(str(error)) from error
     print(render_json(analysis) if args.json else render_table(analysis))
@@ -212,11 +217,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     analyze = commands.add_parser(
         "analyze",
-        help="HRV metrics of an RR recording (plain RR text or WFDB beat annotations)",
+        help="HRV metrics of a recording (any format restbeat imports)",
         description="Read an RR recording, detect and correct artifacts (Lipponen & Tarvainen 2019) and "
         "print its time, frequency and nonlinear HRV metrics with the artifacts found per class.",
     )
-    analyze.add_argument("file", help="RR text (one interval in ms per line) or a WFDB record/annotation")
+    analyze.add_argument(
+        "file", help="RR text or CSV, Kubios, OpenHRV, FIT, WFDB, ECG or raw strap recording"
+    )
     analyze.add_argument("--json", action="store_true", help="print JSON instead of a table")
     analyze.add_argument(
         "--spectrum",
@@ -229,6 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
         dest="correct",
         action="store_false",
         help="analyse the intervals as they are, without artifact detection and correction",
+    )
+    analyze.add_argument(
+        "--sampling-rate", type=float, metavar="HZ", help="sampling rate of an ECG CSV without a time column"
     )
     analyze.set_defaults(handler=_analyze)
 

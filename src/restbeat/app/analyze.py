@@ -36,10 +36,14 @@ class Analysis:
 
 
 def analyze_file(
-    path: str | Path, spectrum_method: SpectrumMethod = "auto", correct: bool = True
+    path: str | Path,
+    spectrum_method: SpectrumMethod = "auto",
+    correct: bool = True,
+    sampling_rate_hz: float | None = None,
 ) -> Analysis:
-    """Read ``path`` (any supported format), correct artifacts unless told not to, and compute HRV."""
-    recording = read_recording(path)
+    """Read ``path`` (any supported format; ``sampling_rate_hz`` for an ECG CSV without a time column),
+    correct artifacts unless told not to, and compute HRV."""
+    recording = read_recording(path, sampling_rate_hz=sampling_rate_hz)
     if not correct:
         metrics = hrv_metrics(recording.rr_ms, recording.t_s, recording.segment_ids, spectrum_method)
         return Analysis(recording=recording, correction=None, metrics=metrics)
