@@ -34,7 +34,7 @@ from restbeat.devices.formats.rr_csv import (
     rr_column,
     split_header,
 )
-from restbeat.devices.formats.rr_text import column_count, read_rr_text
+from restbeat.devices.formats.rr_text import column_count, is_numeric_line, read_rr_text
 from restbeat.devices.formats.wfdb import (
     WFDB_BEAT_SYMBOLS,
     looks_like_wfdb,
@@ -97,6 +97,12 @@ def detect_format(path: str | Path) -> str:
         return "rr-csv"
     if _ecg_header(names):
         return "ecg-csv"
+    if not text.strip():
+        raise RecordingError(f"{source}: empty file")
+    if len(names) > 1 and not first.lstrip().startswith("#") and not is_numeric_line(first):
+        raise RecordingError(
+            f"{source}, line 1: a CSV header with no RR column (expected one named rr, rr_ms, ibi, RR (s)...)"
+        )
     columns = column_count(text)
     if columns == 1:
         return "rr-text"

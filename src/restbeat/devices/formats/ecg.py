@@ -1,7 +1,7 @@
 """ECG recordings turned into RR intervals: R peaks found by neurokit2 (its default cleaning and detector).
 
 On MIT-BIH records 100 (clean) and 105 (noisy) this finds 99.9 % and 98.8 % of the reference beats within
-50 ms (tests/devices/test_formats_ecg.py).  The RR series then goes through artifact correction like any
+50 ms (tests/devices/test_formats.py).  The RR series then goes through artifact correction like any
 other import.
 """
 

@@ -57,7 +57,7 @@ def read_fit(path: str | Path) -> RRRecording:
                         started.setdefault(frame.name, when)
                     if frame.name == "file_id" and frame.has_field("manufacturer"):
                         device = str(frame.get_value("manufacturer"))
-    except fitdecode.FitError as error:
+    except Exception as error:  # fitdecode raises FitError, but also struct/Value/TypeError on corrupt bytes
         raise RecordingError(f"{source}: not a readable FIT file ({error})") from error
     if not intervals:
         raise RecordingError(

@@ -79,6 +79,8 @@ def _parse_lines(path: Path, text: str) -> tuple[dict[str, Any], list[RawPacketR
             continue
         try:
             row = json.loads(line)
+            if not isinstance(row, dict):
+                raise TypeError("not a JSON object")
             t_s = float(row.pop("t_s"))
             if "hex" in row:
                 packets.append(RawPacketRecord(t_s, int(row["connection"]), bytes.fromhex(row["hex"])))
@@ -114,7 +116,7 @@ def read_raw_hrm(path: str | Path) -> RRRecording:
     started = header.get("started_utc")
     try:
         started_utc = dt.datetime.fromisoformat(started).timestamp() if started else None
-    except ValueError as error:
+    except (ValueError, TypeError) as error:
         raise RecordingError(f"{source}, line 1: started_utc {started!r} is not an ISO-8601 time") from error
     notes = (
         (f"{undecodable} notifications were not Heart Rate Measurements and were skipped",)

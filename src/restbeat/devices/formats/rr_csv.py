@@ -121,6 +121,8 @@ def read_rr_csv(path: str | Path) -> RRRecording:
         if not line.strip():
             continue
         cells = line.split(delimiter)
+        if len(cells) > 1 and rr_index < len(cells) and not cells[rr_index].strip():
+            continue  # a row of another signal (e.g. ECG samples between beats): no beat here, not junk
         try:
             value = float(cells[rr_index]) * RR_COLUMNS[column]
             arrival = (

@@ -36,6 +36,11 @@ def _numbers(line: str) -> list[float] | None:
         return None
 
 
+def is_numeric_line(line: str) -> bool:
+    """True when a line holds only numbers (separated by white space, commas or semicolons)."""
+    return bool(_numbers(line))
+
+
 def column_count(text: str) -> int:
     """How many numeric columns the first numeric line of a text holds (0 if none in its first lines)."""
     for line in text.splitlines()[:50]:
