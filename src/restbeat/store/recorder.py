@@ -241,7 +241,8 @@ class SessionRecorder:
     async def flush_periodically(self) -> None:
         """Commit every ``flush_interval_s`` until cancelled or closed (run beside the pipeline)."""
         while not self.closed:
-            await asyncio.sleep(self.flush_interval_s)
+            # wake when the interval since the last commit (by a beat or by this loop) is up
+            await asyncio.sleep(max(self._last_flush_s + self.flush_interval_s - self.clock(), 0.0))
             self.maybe_flush()
 
     def close(self, ended_utc: float | None = None, status: str = "complete") -> None:

@@ -154,7 +154,8 @@ def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
             conn.execute(f"PRAGMA user_version = {version}")
             conn.execute("COMMIT")
         except sqlite3.Error as error:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # some errors end the transaction by themselves
+                conn.execute("ROLLBACK")
             raise SchemaError(f"migration to schema version {version} failed: {error}") from error
     return schema_version(conn)
 
