@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from numpy.typing import NDArray
 
 from restbeat.beats import BeatQuality
 from restbeat.devices.files import read_recordings
@@ -26,6 +25,7 @@ from restbeat.devices.recording import RecordingError, RRRecording, SkippedLine,
 from restbeat.signal.artifact_stream import ArtifactStream
 from restbeat.signal.artifacts import CLASSES, correct_rr
 from restbeat.store.database import transaction
+from restbeat.store.queries import SessionBeats
 from restbeat.store.writes import (
     INSERT_ANNOTATION,
     INSERT_BEAT,
@@ -38,27 +38,6 @@ from restbeat.store.writes import (
     insert_session,
     to_json,
 )
-
-
-@dataclass(frozen=True)
-class Beats:
-    """A session's beats ready to store: time (s), RR (ms), segment, quality code, class name."""
-
-    t_s: NDArray[np.float64]
-    rr_ms: NDArray[np.float64]
-    segment: NDArray[np.int64]
-    quality: NDArray[np.int64]
-    kind: tuple[str, ...]
-
-    @property
-    def corrected(self) -> int:
-        """Beats whose value correction changed."""
-        return int(np.count_nonzero(self.quality == BeatQuality.CORRECTED))
-
-    @property
-    def excluded(self) -> int:
-        """Intervals kept but never used for HRV."""
-        return int(np.count_nonzero(self.quality == BeatQuality.EXCLUDED))
 
 
 @dataclass(frozen=True)
@@ -99,15 +78,17 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def corrected_beats(recording: RRRecording, correct: bool = True) -> Beats:
+def corrected_beats(recording: RRRecording, correct: bool = True) -> SessionBeats:
     """The beats a recording gives: as exported when it carries quality flags, replayed through the live
     streaming correction for raw strap notifications, else corrected in batch (excluded intervals kept,
     flagged); with ``correct`` False, the intervals as they are (all taken as good)."""
     if recording.quality is not None and recording.kind is not None:
-        return Beats(recording.t_s, recording.rr_ms, recording.segment_ids, recording.quality, recording.kind)
+        return SessionBeats(
+            recording.t_s, recording.rr_ms, recording.segment_ids, recording.quality, recording.kind
+        )
     if not correct:
         n = recording.rr_ms.size
-        return Beats(
+        return SessionBeats(
             recording.t_s, recording.rr_ms, recording.segment_ids, np.zeros(n, np.int64), ("normal",) * n
         )
     if recording.packets:
@@ -132,7 +113,7 @@ def corrected_beats(recording: RRRecording, correct: bool = True) -> Beats:
         [series.quality.astype(np.int64), np.full(excluded.size, int(BeatQuality.EXCLUDED))]
     )
     kind = kinds + [CLASSES[code].value for code in series.input_class[excluded]]
-    return Beats(
+    return SessionBeats(
         t_s=t[order],
         rr_ms=np.concatenate([series.rr_ms, recording.rr_ms[excluded]])[order],
         segment=segment[order].astype(np.int64),
@@ -141,7 +122,7 @@ def corrected_beats(recording: RRRecording, correct: bool = True) -> Beats:
     )
 
 
-def _streamed(recording: RRRecording) -> Beats:
+def _streamed(recording: RRRecording) -> SessionBeats:
     stream = ArtifactStream()
     out = []
     contact = recording.contact
@@ -159,7 +140,7 @@ def _streamed(recording: RRRecording) -> Beats:
             )
         )
     out.extend(stream.flush())
-    return Beats(
+    return SessionBeats(
         t_s=np.array([b.t_s for b in out], dtype=np.float64),
         rr_ms=np.array([b.rr_ms for b in out], dtype=np.float64),
         segment=np.array([b.segment for b in out], dtype=np.int64),

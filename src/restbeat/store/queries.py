@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from restbeat.beats import BeatQuality
+
 _EPOCH = dt.date(1970, 1, 1)
 
 
@@ -61,6 +63,16 @@ class SessionBeats:
     segment: NDArray[np.int64]
     quality: NDArray[np.int64]
     kind: tuple[str, ...]
+
+    @property
+    def corrected(self) -> int:
+        """Beats whose value artifact correction changed."""
+        return int(np.count_nonzero(self.quality == BeatQuality.CORRECTED))
+
+    @property
+    def excluded(self) -> int:
+        """Intervals kept but never used for HRV."""
+        return int(np.count_nonzero(self.quality == BeatQuality.EXCLUDED))
 
 
 @dataclass(frozen=True, slots=True)
