@@ -121,7 +121,7 @@ def _import(args: argparse.Namespace) -> int:
 
     from restbeat.app.importing import import_files
     from restbeat.devices.recording import RecordingError
-    from restbeat.ui.import_view import import_progress, junk_notes, progress_callbacks, summary_table
+    from restbeat.ui.import_view import import_notes, import_progress, progress_callbacks, summary_table
 
     paths = [Path(name) for name in args.files]
     conn = _open_store(args.db)
@@ -136,7 +136,7 @@ def _import(args: argparse.Namespace) -> int:
             on_done=on_done,
         )
     Console(width=max(Console().width, 100)).print(summary_table(results, paths))
-    for line in junk_notes(results):
+    for line in import_notes(results):
         print(line)
     failed = [result for result in results if isinstance(result, RecordingError)]
     for error in failed:

@@ -69,9 +69,18 @@ def summary_table(results: list[ImportResult | RecordingError], paths: list[Path
     return table
 
 
-def junk_notes(results: list[ImportResult | RecordingError]) -> list[str]:
-    """One line per file with skipped lines: how many, and the first few with their numbers."""
+def import_notes(results: list[ImportResult | RecordingError]) -> list[str]:
+    """One line per file with skipped lines (how many, the first few with their numbers), then each reader's
+    note once with the files it applies to."""
     lines = []
+    files_by_note: dict[str, list[str]] = {}
+    for result in results:
+        if isinstance(result, ImportResult):
+            for note in result.notes:
+                files_by_note.setdefault(note, []).append(result.path.name)
+    for note, names in files_by_note.items():
+        shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+        lines.append(f"{shown}: {note}")
     for result in results:
         if isinstance(result, ImportResult) and result.skipped_lines:
             shown = ", ".join(f"line {s.line_number}: {s.text!r}" for s in result.skipped_examples[:3])
