@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -199,6 +200,18 @@ def test_export_and_its_errors_in_one_line(tmp_path: Path) -> None:
     broken.write_text("not a database" * 100)
     failed = _restbeat("sessions", db=broken)
     assert failed.returncode == 1 and failed.stderr.count("\n") == 1
-    assert f"{broken}: not a usable restbeat database" in failed.stderr
+    assert f"{broken}: not a restbeat database (left untouched)" in failed.stderr
     missing = _restbeat("import", str(tmp_path / "nope.txt"), db=db)
     assert missing.returncode == 1 and f"{tmp_path / 'nope.txt'}: no such file" in missing.stderr
+
+
+def test_import_no_correct_stores_the_intervals_as_they_are(tmp_path: Path) -> None:
+    db = tmp_path / "db.sqlite3"
+    result = _restbeat(
+        "import", "--no-correct", str(shared("physionet_rr_healthy_subjects", "003.txt")), db=db
+    )
+    assert result.returncode == 0
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*), sum(quality) FROM beats").fetchone() == (108_150, 0)
+    bad_rate = _restbeat("import", "--sampling-rate", "0", "x.csv", db=db)
+    assert bad_rate.returncode == 2 and "must be a positive number" in bad_rate.stderr

@@ -114,6 +114,16 @@ def _date(text: str) -> datetime.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from error
 
 
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from error
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
+    return value
+
+
 def _import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -132,6 +142,7 @@ def _import(args: argparse.Namespace) -> int:
             paths,
             context=args.context,
             sampling_rate_hz=args.sampling_rate,
+            correct=args.correct,
             on_start=on_start,
             on_done=on_done,
         )
@@ -238,7 +249,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="analyse the intervals as they are, without artifact detection and correction",
     )
     analyze.add_argument(
-        "--sampling-rate", type=float, metavar="HZ", help="sampling rate of an ECG CSV without a time column"
+        "--sampling-rate",
+        type=_positive,
+        metavar="HZ",
+        help="sampling rate of an ECG CSV without a time column",
     )
     analyze.set_defaults(handler=_analyze)
 
@@ -280,7 +294,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--context", choices=CONTEXTS, default="other", help="context tag of the sessions (default: other)"
     )
     importer.add_argument(
-        "--sampling-rate", type=float, metavar="HZ", help="sampling rate of an ECG CSV without a time column"
+        "--sampling-rate",
+        type=_positive,
+        metavar="HZ",
+        help="sampling rate of an ECG CSV without a time column",
     )
     importer.add_argument(
         "--no-correct",

@@ -177,3 +177,54 @@ def test_export_selection_and_refusals(tmp_path: Path) -> None:
     assert len(result.paths) == 2 and all(p.parent == tmp_path / "kubios" for p in result.paths)
     with pytest.raises(ExportError, match="already exists"):
         export_sessions(conn, list_sessions(conn)[:1], "kubios", result.paths[0])
+
+
+def test_one_wfdb_record_is_one_import_whichever_file_is_named(tmp_path: Path) -> None:
+    """MIT-BIH Arrhythmia record 100 (ODC-By): its beats once, its ECG once."""
+    conn = open_database(tmp_path / "db.sqlite3")
+    base = shared("physionet_mitdb", "100")
+    statuses = [import_file(conn, Path(f"{base}{suffix}")).status for suffix in ("", ".hea", ".atr")]
+    assert statuses == ["imported", "duplicate", "duplicate"]
+    ecg = import_file(conn, Path(f"{base}.dat"))
+    assert (ecg.status, ecg.format) == ("imported", "wfdb-ecg")
+
+
+def test_every_interval_is_kept_even_those_correction_cannot_save(tmp_path: Path) -> None:
+    conn = open_database(tmp_path / "db.sqlite3")
+    result = import_file(conn, HEALTHY / "003.txt")
+    beats = session_beats(conn, result.session_ids[0])
+    # 003.txt holds 13 intervals out of the 300-2000 ms range even after correction: stored, flagged, unused
+    assert result.excluded == 13 == int(np.count_nonzero(beats.quality == 3))
+    assert beats.kind.count("out_of_range") == 13
+
+
+def test_the_beat_csv_keeps_the_local_utc_offset(tmp_path: Path) -> None:
+    conn = open_database(tmp_path / "db.sqlite3")
+    session_id = import_file(conn, HEALTHY / "007.txt").session_ids[0]
+    conn.execute("UPDATE sessions SET tz_offset_s = 32400 WHERE id = ?", (session_id,))  # Tokyo
+    [session] = list_sessions(conn)
+    export_sessions(conn, [session], "csv", tmp_path / "beats.csv")
+    assert "+09:00" in (tmp_path / "beats.csv").read_text().splitlines()[1]
+    other = open_database(tmp_path / "other.sqlite3")
+    import_file(other, tmp_path / "beats.csv")
+    [restored] = list_sessions(other)
+    assert restored.tz_offset_s == 32400 and restored.local_start == session.local_start
+
+
+def test_storage_failures_are_reported_per_file_and_keep_nothing(tmp_path: Path) -> None:
+    conn = open_database(tmp_path / "db.sqlite3")
+    blocker = open_database(tmp_path / "db.sqlite3")
+    conn.execute("PRAGMA busy_timeout = 50")
+    blocker.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    [outcome] = import_files(conn, [HEALTHY / "007.txt"])
+    assert isinstance(outcome, RecordingError)
+    assert "007.txt: could not be stored (database is locked); nothing of it was kept" in str(outcome)
+    blocker.execute("ROLLBACK")
+    assert _counts(conn) == (0, 0, 0, 0, 0, 0)
+    import_file(conn, HEALTHY / "007.txt")
+    import_file(conn, HEALTHY / "009.txt")
+    in_the_way = tmp_path / "file.txt"
+    in_the_way.write_text("mine")
+    with pytest.raises(ExportError, match=r"file\.txt: 2 sessions need a directory here"):
+        export_sessions(conn, list_sessions(conn), "kubios", in_the_way)
+    assert in_the_way.read_text() == "mine"

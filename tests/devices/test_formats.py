@@ -652,3 +652,46 @@ def test_two_column_csv_without_an_rr_column(tmp_path: Path) -> None:
     path.write_text("time,hr\n0,72\n1,73\n2,71\n")
     with pytest.raises(RecordingError, match=r"time_hr\.csv, line 1: a CSV header with no RR column"):
         detect_format(path)
+
+
+@pytest.mark.usefixtures("cest_zone")
+def test_a_logger_in_local_time_across_the_autumn_clock_change_keeps_its_beats_in_order(
+    tmp_path: Path,
+) -> None:
+    """Polar Sensor Logger writes phone local time; at 03:00 CEST on 27 Oct 2024 clocks went back to 02:00."""
+    rr = healthy_rr("003", 12_000)  # about 2.5 h of real RR (PhysioNet healthy subjects, ODC-By)
+    change = dt.datetime(2024, 10, 27, 1, 0, tzinfo=dt.UTC)
+    utc = change - dt.timedelta(hours=1, minutes=30)  # 01:30 CEST
+    lines = ["Phone timestamp;RR-interval [ms]"]
+    cest, cet = dt.timezone(dt.timedelta(hours=2)), dt.timezone(dt.timedelta(hours=1))
+    for value in rr:
+        utc += dt.timedelta(milliseconds=value)
+        local = utc.astimezone(cet if utc >= change else cest).replace(tzinfo=None)
+        lines.append(f"{local.isoformat(timespec='milliseconds')};{value}")
+    path = tmp_path / "night_RR.txt"
+    path.write_text("\n".join(lines) + "\n")
+    recording = read_recording(path)
+    assert recording.segment_ids.max() == 0  # one contiguous series: the hour repeated is not a gap
+    assert np.all(np.diff(recording.t_s) > 0)
+    assert recording.duration_s == pytest.approx(sum(rr) / 1000, abs=0.01)
+    assert sum(rr) / 1000 > 1.5 * 3600  # the recording does run past the change
+
+
+def test_a_time_column_counting_from_the_start_is_not_a_date_and_seconds_are_seconds(tmp_path: Path) -> None:
+    path = tmp_path / "relative.csv"
+    rows = [f"{0.8 * (k + 1):.3f},{0.8 + 0.01 * (k % 3):.3f}" for k in range(200)]
+    path.write_text("time,rr\n" + "\n".join(rows) + "\n")
+    recording = read_recording(path)
+    assert recording.started_utc is None
+    assert recording.rr_ms[:3].tolist() == pytest.approx([800.0, 810.0, 820.0])
+    assert any("read as seconds" in note for note in recording.notes)
+    assert any("counts from the start" in note for note in recording.notes)
+
+
+def test_an_unreadable_time_names_its_line_and_value(tmp_path: Path) -> None:
+    path = tmp_path / "polar_RR.txt"
+    path.write_text(
+        "Phone timestamp;RR-interval [ms]\n2024-03-01T23:50:00.800;800\n01/03/2024 23:50:01.600;800\n"
+    )
+    with pytest.raises(RecordingError, match=r"polar_RR\.txt, line 3: '01/03/2024 23:50:01.600' in column"):
+        read_recording(path)

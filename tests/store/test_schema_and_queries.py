@@ -99,8 +99,14 @@ def test_created_private_in_wal_mode_where_asked(tmp_path: Path, monkeypatch: py
 def test_a_broken_database_file_is_named(tmp_path: Path) -> None:
     path = tmp_path / "broken.sqlite3"
     path.write_bytes(b"this is not a database" * 100)
-    with pytest.raises(StoreError, match=r"broken\.sqlite3: not a usable restbeat database"):
+    path.chmod(0o644)
+    with pytest.raises(StoreError, match=r"broken\.sqlite3: not a restbeat database \(left untouched\)"):
         open_database(path)
+    assert path.read_bytes() == b"this is not a database" * 100 and stat.S_IMODE(path.stat().st_mode) == 0o644
+    corrupt = tmp_path / "corrupt.sqlite3"
+    corrupt.write_bytes(b"SQLite format 3\x00" + b"\xff" * 200)
+    with pytest.raises(StoreError, match=r"corrupt\.sqlite3: not a usable restbeat database"):
+        open_database(corrupt)
     with pytest.raises(StoreError, match="is a directory"):
         open_database(tmp_path)
 

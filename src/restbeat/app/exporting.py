@@ -96,7 +96,12 @@ def _targets(out: Path, sessions: list[SessionRow], suffix: str) -> Iterator[tup
     if len(sessions) == 1 and not out.is_dir():
         yield sessions[0], out
         return
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ExportError(
+            f"{out}: {len(sessions)} sessions need a directory here ({error.strerror or error})"
+        ) from error
     for session in sessions:
         yield session, out / _file_name(session, suffix)
 
@@ -160,7 +165,7 @@ def _export_csv(conn: sqlite3.Connection, sessions: list[SessionRow], out: Path)
         rows = write_beats_csv(
             handle,
             (
-                (s.id, s.context, s.started_utc, b.t_s, b.rr_ms, b.segment, b.quality, b.kind)
+                (s.id, s.context, s.started_utc, s.tz_offset_s, b.t_s, b.rr_ms, b.segment, b.quality, b.kind)
                 for s in sessions
                 for b in (session_beats(conn, s.id),)
             ),

@@ -18,15 +18,16 @@ from pathlib import Path
 
 import numpy as np
 
-from restbeat.beats import BeatQuality
+from restbeat.beats import BeatClass, BeatQuality
 from restbeat.devices.files import read_recordings
-from restbeat.devices.formats.wfdb import looks_like_wfdb
+from restbeat.devices.formats.wfdb import looks_like_wfdb, wfdb_kind
 from restbeat.devices.recording import RecordingError, RRRecording, SkippedLine, check_readable
 from restbeat.signal.artifact_stream import ArtifactStream
 from restbeat.signal.artifacts import CLASSES, correct_rr
 from restbeat.store.database import transaction
 from restbeat.store.queries import SessionBeats
 from restbeat.store.writes import (
+    CONTEXTS,
     INSERT_ANNOTATION,
     INSERT_BEAT,
     INSERT_EVENT,
@@ -65,7 +66,7 @@ def file_digest(path: Path) -> str:
     if looks_like_wfdb(path):
         base = path.with_suffix("") if path.suffix else path
         files = sorted(p for p in base.parent.glob(f"{base.name}.*") if p.is_file())
-        digest.update(path.suffix.encode())  # the beats and the ECG of one record are different imports
+        digest.update(wfdb_kind(path).encode())  # the beats and the ECG of one record are different imports
     else:
         files = [path]
     for part in files:
@@ -101,21 +102,25 @@ def corrected_beats(recording: RRRecording, correct: bool = True) -> SessionBeat
         first_after_connect=recording.first_after_connect,
         follows_in_packet=recording.follows_in_packet,
     )
-    kinds = [CLASSES[code] for code in series.kind]
+    # intervals excluded before correction, and corrected ones still out of range, are kept, flagged
     excluded = np.flatnonzero([CLASSES[code].is_excluded for code in series.input_class])
-    t = np.concatenate([series.t_s, recording.t_s[excluded]])
+    kept_t = np.concatenate([recording.t_s[excluded], series.dropped_t_s])
+    kept_rr = np.concatenate([recording.rr_ms[excluded], series.dropped_rr_ms])
+    kept_kind = [CLASSES[code].value for code in series.input_class[excluded]]
+    kept_kind += [BeatClass.OUT_OF_RANGE.value] * series.dropped_rr_ms.size
+    t = np.concatenate([series.t_s, kept_t])
     order = np.argsort(t, kind="stable")
-    # an excluded interval takes the segment of the output beat before it (it never enters HRV)
-    before = np.clip(np.searchsorted(series.t_s, recording.t_s[excluded], side="right") - 1, 0, None)
-    excluded_segment = series.segment_ids[before] if series.t_s.size else np.zeros(excluded.size, np.int64)
-    segment = np.concatenate([series.segment_ids, excluded_segment])
+    # a kept interval takes the segment of the output beat before it (it never enters HRV)
+    before = np.clip(np.searchsorted(series.t_s, kept_t, side="right") - 1, 0, None)
+    kept_segment = series.segment_ids[before] if series.t_s.size else np.zeros(kept_t.size, np.int64)
+    segment = np.concatenate([series.segment_ids, kept_segment])
     quality = np.concatenate(
-        [series.quality.astype(np.int64), np.full(excluded.size, int(BeatQuality.EXCLUDED))]
+        [series.quality.astype(np.int64), np.full(kept_t.size, int(BeatQuality.EXCLUDED))]
     )
-    kind = kinds + [CLASSES[code].value for code in series.input_class[excluded]]
+    kind = [CLASSES[code].value for code in series.kind] + kept_kind
     return SessionBeats(
         t_s=t[order],
-        rr_ms=np.concatenate([series.rr_ms, recording.rr_ms[excluded]])[order],
+        rr_ms=np.concatenate([series.rr_ms, kept_rr])[order],
         segment=segment[order].astype(np.int64),
         quality=quality[order],
         kind=tuple(str(kind[i]) for i in order),
@@ -181,6 +186,11 @@ def import_file(
     if existing:
         return ImportResult(source, "duplicate", str(existing[0][1]), tuple(int(row[0]) for row in existing))
     recordings = read_recordings(source, sampling_rate_hz=sampling_rate_hz)
+    for recording in recordings:
+        if recording.context is not None and recording.context not in CONTEXTS:
+            raise RecordingError(
+                f"{source}: unknown context {recording.context!r} (known: {', '.join(CONTEXTS)})"
+            )
     prepared = [(recording, corrected_beats(recording, correct)) for recording in recordings]
     session_ids: list[int] = []
     notes: list[str] = []
@@ -258,6 +268,8 @@ def import_files(
             )
         except RecordingError as error:
             outcome = error
+        except sqlite3.Error as error:  # locked or full database: this file is not stored, nothing half-done
+            outcome = RecordingError(f"{path}: could not be stored ({error}); nothing of it was kept")
         results.append(outcome)
         if on_done:
             on_done(path, outcome)

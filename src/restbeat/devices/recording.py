@@ -116,6 +116,9 @@ def read_text(path: Path) -> str:
         raise RecordingError(f"{path}: cannot read ({error.strerror or error})") from error
 
 
+_HOUR_S = 3600.0
+
+
 def times_from_arrivals(
     rr_ms: NDArray[np.float64], arrival_s: NDArray[np.float64], gap_s: float = 3.0
 ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
@@ -124,7 +127,8 @@ def times_from_arrivals(
     Arrival stamps carry the logger's latency (and some loggers stamp a whole notification with one
     time), so beats are placed by cumulative RR; a new segment, re-anchored at its arrival, starts where
     the arrivals run more than ``gap_s`` ahead of or behind the cumulative RR (beats were lost, or the
-    clock jumped)."""
+    clock jumped).  A step of one hour (within ``gap_s``) is a daylight-saving change of a logger writing
+    local time: the beats go on without a break."""
     t = np.empty(rr_ms.size, dtype=np.float64)
     segment = np.zeros(rr_ms.size, dtype=np.int64)
     current = 0
@@ -133,9 +137,13 @@ def times_from_arrivals(
     for index in range(rr_ms.size):
         arrival = float(arrival_s[index]) - origin
         placed = arrival if index == 0 else placed + float(rr_ms[index]) / 1000.0
-        if index and abs(arrival - placed) > gap_s:
-            current += 1
-            placed = arrival
+        step = arrival - placed
+        if index and abs(step) > gap_s:
+            if abs(abs(step) - _HOUR_S) <= gap_s:
+                origin += _HOUR_S if step > 0 else -_HOUR_S  # the logger's clock changed, not the beats
+            else:
+                current += 1
+                placed = arrival
         t[index] = placed
         segment[index] = current
     return t, segment

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
@@ -550,7 +550,8 @@ class CorrectedSeries:
     from; excluded intervals are not in them.  ``source`` is the input interval each output interval came
     from (a split interval gives several, a merged pair is credited to its second interval).
     ``input_class`` is the class detected for every *input* interval, and ``counts`` tallies it (the numbers
-    `restbeat analyze` reports).
+    `restbeat analyze` reports).  ``dropped_t_s`` and ``dropped_rr_ms`` are the output intervals removed
+    because even after correction they were outside the physiological range (they break the segment).
     """
 
     rr_ms: FloatArray
@@ -561,6 +562,8 @@ class CorrectedSeries:
     source: IntArray
     input_class: NDArray[np.int8]
     counts: dict[BeatClass, int]
+    dropped_t_s: FloatArray = field(default_factory=lambda: np.zeros(0))
+    dropped_rr_ms: FloatArray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def n_corrected(self) -> int:
@@ -795,6 +798,7 @@ def correct_rr(
     in_range = (out_rr >= config.min_rr_ms) & (out_rr <= config.max_rr_ms) | (
         quality == BeatQuality.NO_CONTACT
     )
+    dropped_t_s, dropped_rr_ms = out_t[~in_range], out_rr[~in_range]
     if not in_range.all():
         out_seg = _split_at_excluded(out_seg, ~in_range)
         out_rr, out_t, out_seg = out_rr[in_range], out_t[in_range], out_seg[in_range]
@@ -810,6 +814,8 @@ def correct_rr(
         source=source.astype(np.int64),
         input_class=codes,
         counts=counts,
+        dropped_t_s=dropped_t_s,
+        dropped_rr_ms=dropped_rr_ms,
     )
 
 

@@ -18,6 +18,7 @@ from restbeat.store.schema import SchemaError, migrate
 
 DB_ENV = "RESTBEAT_DB"
 DB_FILENAME = "restbeat.sqlite3"
+SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 class StoreError(RuntimeError):
@@ -39,6 +40,8 @@ def open_database(path: Path | str | None = None, *, migrate_schema: bool = True
     target = Path(path).expanduser() if path is not None else default_db_path()
     if target.is_dir():
         raise StoreError(f"{target}: is a directory, expected a restbeat database file")
+    if target.exists() and not _is_empty_or_sqlite(target):
+        raise StoreError(f"{target}: not a restbeat database (left untouched)")
     try:
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         previous_umask = os.umask(0o077)  # the WAL and -shm files SQLite creates inherit 0600
@@ -73,6 +76,18 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         if conn.in_transaction:  # SQLite has already rolled back by itself after some errors (disk full)
             conn.execute("ROLLBACK")
         raise
+
+
+def _is_empty_or_sqlite(path: Path) -> bool:
+    """True for an empty regular file or one that starts with SQLite's header."""
+    if not path.is_file():
+        return False
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(len(SQLITE_HEADER))
+    except OSError as error:
+        raise StoreError(f"{path}: cannot open ({error.strerror or error})") from error
+    return head in (b"", SQLITE_HEADER)
 
 
 def _process_alive(pid: int) -> bool:

@@ -19,6 +19,7 @@ from restbeat.devices.recording import RecordingError, RRRecording, read_text
 ECG_COLUMNS = ("ecg", "ecg_mv", "ecg_raw", "ecg (mv)", "ecg_uv", "ecg (uv)")
 TIME_COLUMNS = {"time": 1.0, "time_s": 1.0, "timestamp": 1.0, "time_ms": 1e-3, "time_ns": 1e-9, "t": 1.0}
 _MIN_SECONDS = 10.0
+_MIN_SAMPLES = 2
 
 
 def r_peaks(ecg: NDArray[np.float64], sampling_rate_hz: float) -> NDArray[np.int64]:
@@ -38,6 +39,8 @@ def recording_from_ecg(
     started_utc: float | None = None,
 ) -> RRRecording:
     """The RR recording of an ECG lead (peaks to intervals, in ms)."""
+    if not 0 < sampling_rate_hz < float("inf"):
+        raise RecordingError(f"{source}: sampling rate {sampling_rate_hz} Hz is not a positive number")
     finite = np.isfinite(ecg)
     if finite.sum() < _MIN_SECONDS * sampling_rate_hz:
         raise RecordingError(f"{source}: less than {_MIN_SECONDS:.0f} s of ECG")
@@ -100,6 +103,8 @@ def read_ecg_csv(path: str | Path, sampling_rate_hz: float | None = None) -> RRR
             )
         scale = TIME_COLUMNS[names[time_column]]
         t = np.asarray(times, dtype=np.float64) * scale
+        if t.size < _MIN_SAMPLES:
+            raise RecordingError(f"{source}: less than {_MIN_SECONDS:.0f} s of ECG")
         step = float(np.median(np.diff(t)))
         if step <= 0:
             raise RecordingError(f"{source}: the time column does not increase")

@@ -6,7 +6,8 @@ Layouts (header line verbatim):
   ``YYYY-MM-DDTHH:MM:SS.mmm`` (no zone), RR in ms.  Several RR of one notification may share a stamp.
 * HRV Logger (Altini) ``*_RRIntervals.csv``: ``timestamp, rr, since_start`` (Unix ms, ms, ms), or the older
   iOS ``date, rr, since start`` with ``YYYY-MM-DD HH:MM:SS +0000`` dates; blank lines are skipped.
-* restbeat's export: ``session,context,time_utc,t_s,rr_ms,segment,quality,kind``: beats restored
+* restbeat's export: ``session,context,time,t_s,rr_ms,segment,quality,kind`` (``time``: local, with its
+  UTC offset): beats restored
   exactly, one recording per session.
 * Any other CSV whose header names an RR column (``rr``, ``rr_ms``, ``ibi``, ``rr (s)``...), with an optional
   time column (``time_ns``, ``time_ms``, ``timestamp``...).
@@ -36,7 +37,7 @@ from restbeat.devices.recording import (
     times_from_arrivals,
 )
 
-RESTBEAT_COLUMNS = ("session", "context", "time_utc", "t_s", "rr_ms", "segment", "quality", "kind")
+RESTBEAT_COLUMNS = ("session", "context", "time", "t_s", "rr_ms", "segment", "quality", "kind")
 #: RR column names (lower case) and the factor to ms.
 RR_COLUMNS = {
     "rr-interval [ms]": 1.0,
@@ -57,6 +58,8 @@ RR_COLUMNS = {
 }
 TIME_COLUMNS = ("phone timestamp", "timestamp", "date", "time_ns", "time_ms", "time_s", "time", "datetime")
 _MAX_REPORTED_JUNK = 20
+_SECONDS_MEDIAN_LIMIT = 10.0  # RR values with a median below 10 are seconds, not ms
+_EPOCH_2001_S = 1e9  # Unix times above this are clock times (after September 2001)
 
 
 def split_header(line: str) -> tuple[str, list[str]]:
@@ -125,13 +128,19 @@ def read_rr_csv(path: str | Path) -> RRRecording:
             continue  # a row of another signal (e.g. ECG samples between beats): no beat here, not junk
         try:
             value = float(cells[rr_index]) * RR_COLUMNS[column]
-            arrival = (
-                parse_time(cells[time_index], time_name) if time_index is not None and time_name else 0.0
-            )
         except (ValueError, IndexError):
             value = math.nan
-            arrival = math.nan
-        if math.isfinite(value) and value > 0 and math.isfinite(arrival):
+        if math.isfinite(value) and value > 0:
+            arrival = 0.0
+            if time_index is not None and time_name:
+                cell = cells[time_index] if time_index < len(cells) else ""
+                try:
+                    arrival = parse_time(cell, time_name)
+                except ValueError as error:
+                    raise RecordingError(
+                        f"{source}, line {number}: {cell.strip()!r} in column {time_name!r} is not a time "
+                        "(ISO 8601, or Unix s, ms or ns)"
+                    ) from error
             values.append(value)
             arrivals.append(arrival)
             continue
@@ -141,13 +150,22 @@ def read_rr_csv(path: str | Path) -> RRRecording:
     if not values:
         raise RecordingError(f"{source}: no RR values in column {column!r}")
     rr = np.asarray(values, dtype=np.float64)
+    notes: tuple[str, ...] = ()
+    if RR_COLUMNS[column] == 1.0 and float(np.median(rr)) < _SECONDS_MEDIAN_LIMIT:
+        rr = rr * 1000.0
+        notes = (f"column {column!r} read as seconds (median below 10)",)
     fmt = _flavour(names, column)
     started_utc: float | None = None
     if time_index is not None:
         arrival_s = np.asarray(arrivals, dtype=np.float64)
         t_s, segments = times_from_arrivals(rr, arrival_s)
-        started_utc = float(arrival_s[0]) - float(rr[0]) / 1000.0
         t_s = t_s + float(rr[0]) / 1000.0
+        if (
+            float(arrival_s[0]) > _EPOCH_2001_S
+        ):  # a clock time; smaller numbers count from the recording's start
+            started_utc = float(arrival_s[0]) - float(rr[0]) / 1000.0
+        else:
+            notes += (f"column {time_name!r} counts from the start of the recording, not a clock time",)
     else:
         t_s = np.cumsum(rr) / 1000.0
         segments = np.zeros(rr.size, dtype=np.int64)
@@ -161,6 +179,7 @@ def read_rr_csv(path: str | Path) -> RRRecording:
         skipped_line_count=skipped_count,
         started_utc=started_utc,
         tz_offset_s=_utc_offset_s(started_utc) if started_utc is not None else None,
+        notes=notes,
     )
 
 
@@ -182,18 +201,24 @@ def read_restbeat_csv(source: Path, text: str) -> list[RRRecording]:
             continue
         try:
             part = parts.setdefault(row[0], {"meta": [row[1], row[2], float(row[3])], "beats": []})
-            part["beats"].append((float(row[3]), float(row[4]), int(row[5]), int(row[6]), row[7]))
+            beat = (float(row[3]), float(row[4]), int(row[5]), int(row[6]), row[7])
         except (ValueError, IndexError) as error:
             raise RecordingError(f"{source}, line {number}: not a restbeat beat row ({error})") from error
+        if not (math.isfinite(beat[0]) and math.isfinite(beat[1]) and beat[1] > 0):
+            raise RecordingError(
+                f"{source}, line {number}: not a restbeat beat row (time or RR not a number > 0)"
+            )
+        part["beats"].append(beat)
     if not parts:
         raise RecordingError(f"{source}: a restbeat CSV with no beats")
     recordings = []
     for session, part in parts.items():
         context, first_time, first_t_s = part["meta"]
         try:
-            started = dt.datetime.fromisoformat(first_time).timestamp() - first_t_s
+            first = dt.datetime.fromisoformat(first_time)
         except ValueError as error:
-            raise RecordingError(f"{source}: session {session} has a bad time_utc {first_time!r}") from error
+            raise RecordingError(f"{source}: session {session} has a bad time {first_time!r}") from error
+        offset = first.utcoffset()
         t, rr, segment, quality, kind = zip(*part["beats"], strict=True)
         recordings.append(
             RRRecording(
@@ -204,7 +229,8 @@ def read_restbeat_csv(source: Path, text: str) -> list[RRRecording]:
                 segment_ids=np.asarray(segment, dtype=np.int64),
                 quality=np.asarray(quality, dtype=np.int64),
                 kind=tuple(kind),
-                started_utc=started,
+                started_utc=first.timestamp() - first_t_s,
+                tz_offset_s=int(offset.total_seconds()) if offset is not None else None,
                 context=context or None,
                 notes=(f"session {session} of the export",),
             )
@@ -219,6 +245,7 @@ def write_beats_csv(
             int,
             str,
             float,
+            int,
             NDArray[np.float64],
             NDArray[np.float64],
             NDArray[np.int64],
@@ -227,15 +254,16 @@ def write_beats_csv(
         ]
     ],
 ) -> int:
-    """restbeat's beat CSV: one row per beat of each (session id, context, start Unix s, t_s, rr_ms,
-    segment, quality, kind); returns the rows written.  ``t_s`` and ``rr_ms`` are written exactly (shortest
-    round-tripping decimal), ``time_utc`` to the microsecond for people reading the file."""
+    """restbeat's beat CSV: one row per beat of each (session id, context, start Unix s, UTC offset s, t_s,
+    rr_ms, segment, quality, kind); returns the rows written.  ``t_s`` and ``rr_ms`` are written exactly
+    (shortest round-tripping decimal); ``time`` is local to the microsecond, with its UTC offset."""
     writer = csv.writer(handle, lineterminator="\n")
     writer.writerow(RESTBEAT_COLUMNS)
     count = 0
-    for session_id, context, started_utc, t_s, rr_ms, segment, quality, kind in sessions:
+    for session_id, context, started_utc, tz_offset_s, t_s, rr_ms, segment, quality, kind in sessions:
+        zone = dt.timezone(dt.timedelta(seconds=tz_offset_s))
         for index in range(rr_ms.size):
-            when = dt.datetime.fromtimestamp(started_utc + float(t_s[index]), dt.UTC)
+            when = dt.datetime.fromtimestamp(started_utc + float(t_s[index]), zone)
             writer.writerow(
                 (
                     session_id,
