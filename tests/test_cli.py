@@ -215,3 +215,10 @@ def test_import_no_correct_stores_the_intervals_as_they_are(tmp_path: Path) -> N
         assert conn.execute("SELECT count(*), sum(quality) FROM beats").fetchone() == (108_150, 0)
     bad_rate = _restbeat("import", "--sampling-rate", "0", "x.csv", db=db)
     assert bad_rate.returncode == 2 and "must be a positive number" in bad_rate.stderr
+
+
+def test_the_cli_offers_exactly_the_contexts_the_store_accepts() -> None:
+    from restbeat.cli import CONTEXTS as CLI_CONTEXTS
+    from restbeat.store.writes import CONTEXTS as STORE_CONTEXTS
+
+    assert CLI_CONTEXTS == STORE_CONTEXTS

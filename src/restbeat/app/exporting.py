@@ -39,7 +39,7 @@ from restbeat.store.queries import (
     session_beats,
     session_packets,
     session_records,
-    session_summaries,
+    summarise,
 )
 
 FORMATS = ("kubios", "csv", "json", "raw")
@@ -180,8 +180,7 @@ def session_document(conn: sqlite3.Connection, session: SessionRow) -> dict[str,
     metrics = None
     if np.count_nonzero(usable) >= 2:
         metrics = hrv_metrics(beats.rr_ms[usable], beats.t_s[usable], beats.segment[usable]).as_dict()
-    summaries = {s.session.id: s for s in session_summaries(conn, session.local_date, session.local_date)}
-    summary = summaries.get(session.id)
+    [summary] = summarise(conn, [session])
     return {
         "id": session.id,
         "start": session.local_start.isoformat(),
@@ -193,9 +192,7 @@ def session_document(conn: sqlite3.Connection, session: SessionRow) -> dict[str,
         "status": session.status,
         "strap": session.strap_address,
         "note": session.note,
-        "summary": None
-        if summary is None
-        else {
+        "summary": {
             "beats": summary.beats,
             "usable_beats": summary.usable_beats,
             "corrected_beats": summary.corrected_beats,
@@ -229,5 +226,5 @@ def _export_json(conn: sqlite3.Connection, sessions: list[SessionRow], out: Path
     with _open_new(out) as handle:
         json.dump(document, handle, indent=2, default=str)
         handle.write("\n")
-    beats = sum(doc["summary"]["beats"] for doc in document["sessions"] if doc["summary"])  # type: ignore[index]
+    beats = sum(doc["summary"]["beats"] for doc in document["sessions"])  # type: ignore[index]
     return ExportResult((out,), len(sessions), beats)

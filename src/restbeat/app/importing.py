@@ -8,7 +8,6 @@ already imported (same SHA-256) is not imported again.  A file that cannot be re
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import sqlite3
 import time
@@ -21,7 +20,13 @@ import numpy as np
 from restbeat.beats import BeatClass, BeatQuality
 from restbeat.devices.files import read_recordings
 from restbeat.devices.formats.wfdb import looks_like_wfdb, wfdb_kind
-from restbeat.devices.recording import RecordingError, RRRecording, SkippedLine, check_readable
+from restbeat.devices.recording import (
+    RecordingError,
+    RRRecording,
+    SkippedLine,
+    check_readable,
+    local_utc_offset_s,
+)
 from restbeat.signal.artifact_stream import ArtifactStream
 from restbeat.signal.artifacts import CLASSES, correct_rr
 from restbeat.store.database import transaction
@@ -154,11 +159,6 @@ def _streamed(recording: RRRecording) -> SessionBeats:
     )
 
 
-def _local_offset_s(utc_s: float) -> int:
-    offset = dt.datetime.fromtimestamp(utc_s).astimezone().utcoffset()
-    return int(offset.total_seconds()) if offset else 0
-
-
 def _start_of(recording: RRRecording, path: Path) -> tuple[float, tuple[str, ...]]:
     if recording.started_utc is not None:
         return recording.started_utc, ()
@@ -204,7 +204,7 @@ def import_file(
                 context=recording.context or context,
                 tz_offset_s=recording.tz_offset_s
                 if recording.tz_offset_s is not None
-                else _local_offset_s(started_utc),
+                else local_utc_offset_s(started_utc),
                 strap_address=recording.device if recording.packets else None,
                 note=f"imported from {source.name}",
             )

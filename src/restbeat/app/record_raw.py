@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from restbeat.devices.ble import BluetoothUnavailableError, LinkEvent, StrapSupervisor, SupervisorConfig
-from restbeat.devices.formats.raw_hrm import header_line
+from restbeat.devices.formats.raw_hrm import event_line, header_line, packet_line
 from restbeat.devices.timeline import RRPacket
 
 
@@ -61,18 +61,12 @@ class _RawWriter:
 
     def packet(self, packet: RRPacket) -> None:
         self.notifications += 1
-        self.write(
-            {
-                "t_s": round(packet.arrival_s - self.start_s, 6),
-                "connection": packet.connection,
-                "hex": packet.raw.hex(),
-            }
-        )
+        self.write(packet_line(round(packet.arrival_s - self.start_s, 6), packet.connection, packet.raw))
 
     def event(self, event: LinkEvent) -> None:
         self.events += 1
         fields = {key: _jsonable(value) for key, value in dataclasses.asdict(event).items() if key != "t_s"}
-        self.write({"t_s": round(event.t_s - self.start_s, 6), "event": type(event).__name__, **fields})
+        self.write(event_line(round(event.t_s - self.start_s, 6), type(event).__name__, fields))
 
 
 async def record_raw(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,12 @@ def contiguous_segments(
     jump = np.zeros(rr_ms.size, dtype=bool)
     jump[1:] = np.abs(np.diff(t_s) - rr_ms[1:] / 1000.0) > tolerance_s
     return np.cumsum(jump).astype(np.int64)
+
+
+def local_utc_offset_s(utc_s: float) -> int:
+    """This machine's UTC offset (s) at the moment ``utc_s`` (Unix s), daylight saving included."""
+    offset = dt.datetime.fromtimestamp(utc_s).astimezone().utcoffset()
+    return int(offset.total_seconds()) if offset else 0
 
 
 def check_readable(path: Path) -> None:

@@ -221,39 +221,34 @@ def session_records(conn: sqlite3.Connection, table: str, session_id: int) -> li
     return records
 
 
-def _beat_totals(
-    conn: sqlite3.Connection, since: dt.date | None, until: dt.date | None, context: str | None
-) -> dict[int, tuple[Any, ...]]:
+_SQLITE_MAX_PARAMETERS = 30_000
+
+
+def _beat_totals(conn: sqlite3.Connection, session_ids: list[int]) -> dict[int, tuple[Any, ...]]:
     """Per session: beats, usable, corrected, sum of usable RR (ms), sum of squared successive differences
-    (ms^2) and their count; one aggregate pass over the beats of the selected sessions."""
-    where, params = _session_filter(since, until, context)
-    rows = conn.execute(
-        f"""
-        SELECT b.session_id, count(*), sum(b.quality IN (0, 1)), sum(b.quality = 1),
-               sum(CASE WHEN b.quality IN (0, 1) THEN b.rr_ms END), sum(b.drr_ms * b.drr_ms), count(b.drr_ms)
-        FROM beats b
-        WHERE b.session_id IN (SELECT s.id FROM sessions s{where})
-        GROUP BY b.session_id
-        """,
-        params,
-    )
-    return {int(row[0]): tuple(row[1:]) for row in rows}
+    (ms^2) and their count; one aggregate pass over the beats of the sessions given."""
+    totals: dict[int, tuple[Any, ...]] = {}
+    for first in range(0, len(session_ids), _SQLITE_MAX_PARAMETERS):
+        chunk = session_ids[first : first + _SQLITE_MAX_PARAMETERS]
+        rows = conn.execute(
+            f"""
+            SELECT session_id, count(*), sum(quality IN (0, 1)), sum(quality = 1),
+                   sum(CASE WHEN quality IN (0, 1) THEN rr_ms END), sum(drr_ms * drr_ms), count(drr_ms)
+            FROM beats WHERE session_id IN ({",".join("?" * len(chunk))})
+            GROUP BY session_id
+            """,
+            chunk,
+        )
+        totals.update((int(row[0]), tuple(row[1:])) for row in rows)
+    return totals
 
 
-def session_summaries(
-    conn: sqlite3.Connection,
-    since: dt.date | None = None,
-    until: dt.date | None = None,
-    context: str | None = None,
-) -> list[SessionSummary]:
-    """Per-session beat totals, one aggregate pass over the beats of the sessions selected."""
-    sessions = {row.id: row for row in list_sessions(conn, since, until, context)}
-    if not sessions:
-        return []
-    totals = _beat_totals(conn, since, until, context)
+def summarise(conn: sqlite3.Connection, sessions: list[SessionRow]) -> list[SessionSummary]:
+    """Beat totals of the sessions given, in their order."""
+    totals = _beat_totals(conn, [session.id for session in sessions])
     summaries = []
-    for session_id, session in sessions.items():
-        n, usable, corrected, sum_rr, sum_d2, n_d = totals.get(session_id, (0, 0, 0, None, None, 0))
+    for session in sessions:
+        n, usable, corrected, sum_rr, sum_d2, n_d = totals.get(session.id, (0, 0, 0, None, None, 0))
         usable = int(usable or 0)
         summaries.append(
             SessionSummary(
@@ -268,6 +263,16 @@ def session_summaries(
     return summaries
 
 
+def session_summaries(
+    conn: sqlite3.Connection,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    context: str | None = None,
+) -> list[SessionSummary]:
+    """Per-session beat totals of the sessions started on local dates ``since``..``until``."""
+    return summarise(conn, list_sessions(conn, since, until, context))
+
+
 def daily_summaries(
     conn: sqlite3.Connection,
     since: dt.date | None = None,
@@ -277,10 +282,8 @@ def daily_summaries(
     """Per local day and context: sessions, recorded time (s), beats, mean HR (bpm) and RMSSD (ms) over all
     of the day's usable successive pairs; oldest first."""
     sessions = {row.id: row for row in list_sessions(conn, since, until, context)}
-    if not sessions:
-        return []
     per_day: dict[tuple[dt.date, str], list[float]] = defaultdict(lambda: [0.0] * 8)
-    totals = _beat_totals(conn, since, until, context)
+    totals = _beat_totals(conn, list(sessions))
     for session_id, session in sessions.items():
         n, usable, corrected, sum_rr, sum_d2, n_d = totals.get(session_id, (0, 0, 0, 0.0, 0.0, 0))
         acc = per_day[(session.local_date, session.context)]

@@ -13,7 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
-from restbeat.devices.recording import RecordingError, RRRecording, read_text, times_from_arrivals
+from restbeat.devices.recording import (
+    RecordingError,
+    RRRecording,
+    local_utc_offset_s,
+    read_text,
+    times_from_arrivals,
+)
 
 HEADER = "event,value,timestamp"
 
@@ -59,7 +65,6 @@ def read_openhrv(path: str | Path) -> RRRecording:
     arrival_s = np.asarray(arrivals, dtype=np.float64)
     t_s, segments = times_from_arrivals(rr_ms, arrival_s)
     started_utc = float(arrival_s[0]) - float(rr_ms[0]) / 1000.0
-    offset = dt.datetime.fromtimestamp(started_utc).astimezone().utcoffset()
     return RRRecording(
         path=source,
         format="openhrv",
@@ -67,7 +72,7 @@ def read_openhrv(path: str | Path) -> RRRecording:
         t_s=t_s + float(rr_ms[0]) / 1000.0,
         segment_ids=segments,
         started_utc=started_utc,
-        tz_offset_s=int(offset.total_seconds()) if offset else 0,
+        tz_offset_s=local_utc_offset_s(started_utc),
         device=sensor,
         annotations=tuple((utc - started_utc, text) for utc, text in notes),
     )

@@ -38,6 +38,16 @@ def header_line(strap: str | None, started_utc: float) -> dict[str, Any]:
     }
 
 
+def packet_line(t_s: float, connection: int, raw: bytes) -> dict[str, Any]:
+    """The object of one notification's line."""
+    return {"t_s": t_s, "connection": connection, "hex": raw.hex()}
+
+
+def event_line(t_s: float, kind: str, detail: dict[str, Any]) -> dict[str, Any]:
+    """The object of one link event's line."""
+    return {"t_s": t_s, "event": kind, **detail}
+
+
 def write_raw_hrm(
     handle: IO[str],
     strap: str | None,
@@ -48,15 +58,9 @@ def write_raw_hrm(
     """Write a raw recording (packets and events merged in time order); returns the notification count."""
     rows: list[tuple[float, int, dict[str, Any]]] = []
     for packet in packets:
-        rows.append(
-            (
-                packet.arrival_s,
-                1,
-                {"t_s": packet.arrival_s, "connection": packet.connection, "hex": packet.raw.hex()},
-            )
-        )
+        rows.append((packet.arrival_s, 1, packet_line(packet.arrival_s, packet.connection, packet.raw)))
     for event in events:
-        rows.append((event.t_s, 0, {"t_s": event.t_s, "event": event.kind, **event.detail}))
+        rows.append((event.t_s, 0, event_line(event.t_s, event.kind, event.detail)))
     rows.sort(key=lambda row: (row[0], row[1]))
     handle.write(json.dumps(header_line(strap, started_utc), separators=(",", ":")) + "\n")
     for _, _, row in rows:

@@ -33,6 +33,7 @@ from restbeat.devices.recording import (
     RecordingError,
     RRRecording,
     SkippedLine,
+    local_utc_offset_s,
     read_text,
     times_from_arrivals,
 )
@@ -93,11 +94,6 @@ def parse_time(value: str, column: str) -> float:
             continue
     when = dt.datetime.fromisoformat(text)
     return (when if when.tzinfo else when.astimezone()).timestamp()
-
-
-def _utc_offset_s(utc_s: float) -> int:
-    offset = dt.datetime.fromtimestamp(utc_s).astimezone().utcoffset()
-    return int(offset.total_seconds()) if offset else 0
 
 
 def read_rr_csv(path: str | Path) -> RRRecording:
@@ -178,7 +174,7 @@ def read_rr_csv(path: str | Path) -> RRRecording:
         skipped_lines=tuple(skipped),
         skipped_line_count=skipped_count,
         started_utc=started_utc,
-        tz_offset_s=_utc_offset_s(started_utc) if started_utc is not None else None,
+        tz_offset_s=local_utc_offset_s(started_utc) if started_utc is not None else None,
         notes=notes,
     )
 
