@@ -200,6 +200,26 @@ def _sessions(args: argparse.Namespace) -> int:
     return 0
 
 
+def _replay(args: argparse.Namespace) -> int:
+    from restbeat.app.replay import BaselineError, load_baseline, replay
+    from restbeat.devices.files import RecordingError, read_recording
+    from restbeat.store.database import StoreError
+    from restbeat.ui.replay_view import render_json_lines, render_text
+
+    try:
+        recording = read_recording(args.file)
+        profile = load_baseline(args.baseline) if args.baseline else None
+    except (RecordingError, BaselineError, StoreError) as error:
+        raise CommandError(str(error)) from error
+    outcomes, summary = replay(recording, profile, seed=args.seed)
+    if args.json:
+        print(render_json_lines(outcomes, recording, summary))
+    else:
+        baseline = args.baseline or "none (restbeat learns you from this recording first)"
+        print(render_text(outcomes, recording, summary, baseline))
+    return 0
+
+
 def _add_db_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db",
@@ -334,6 +354,25 @@ def build_parser() -> argparse.ArgumentParser:
     _add_selection(sessions)
     _add_db_option(sessions)
     sessions.set_defaults(handler=_sessions)
+
+    replayer = commands.add_parser(
+        "replay",
+        help="run a recording through the live assessment and recommender",
+        description=(
+            "Run any recording the importers read through the live pipeline (streaming correction, "
+            "metrics, assessment, recommender) as fast as it can, and print the state changes and "
+            "prompts with their times and reasons."
+        ),
+    )
+    replayer.add_argument("file", help="the recording")
+    replayer.add_argument("--json", action="store_true", help="JSON lines instead of text")
+    replayer.add_argument(
+        "--baseline",
+        metavar="FILE_OR_DB",
+        help="start from a known person: a recording of theirs, or a restbeat database",
+    )
+    replayer.add_argument("--seed", type=int, default=0, help="seed of the practice choice (default 0)")
+    replayer.set_defaults(handler=_replay)
     return parser
 
 

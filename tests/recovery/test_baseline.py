@@ -103,6 +103,7 @@ def test_in_shift_reference_falls_back_from_context_to_pooled_to_check_in_to_pop
             phase,
             False,
             3.3 + (0.3 if phase is ShiftPhase.FIRST_2H else 0.0) + 0.1 * rng.standard_normal(),
+            75.0 + 4.0 * rng.standard_normal(),
         )
         for shift in range(25)
         for phase in ShiftPhase
@@ -114,12 +115,14 @@ def test_in_shift_reference_falls_back_from_context_to_pooled_to_check_in_to_pop
     low, high = first.usual_ms()
     assert low < math.exp(3.6) < high
     assert first.z(first.median - first.sd) == pytest.approx(-1.0)
+    assert first.hr_median == pytest.approx(75.0, abs=1.5) and 2.0 < first.hr_sd < 6.0
     night = in_shift_reference(epochs, ShiftPhase.MIDDLE, night=True)
     assert night.source is ReferenceSource.POOLED and night.epochs == 240
     check_in = CheckIn(3.9, math.exp(3.9), 64.0, 150, 0.0)
     assert (
         in_shift_reference(epochs[:10], ShiftPhase.MIDDLE, False, check_in).source is ReferenceSource.CHECK_IN
     )
+    assert in_shift_reference(epochs[:10], ShiftPhase.MIDDLE, False, check_in).hr_median == 64.0
     prior = in_shift_reference([], ShiftPhase.MIDDLE, False)
     assert (
         prior.source is ReferenceSource.POPULATION

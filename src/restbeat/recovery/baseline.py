@@ -7,8 +7,8 @@ against the normal range of the last 60 days, mean +/- 0.5 SD (the smallest wort
 low day is below mean - 1.0 SD; a *chronic* low trend is a 7-day mean below mean - 0.5 SD on >= 3 days in a
 row.  Until 14 days exist the range is provisional, its SD the population prior 0.35 (ln ms).
 
-In shift: robust statistics (median, 1.4826 x MAD) of the person's 5-min lnRMSSD at low effort, by shift
-phase, over the last 20 shifts, each context needing >= 60 min; else the pooled low-effort history; else
+In shift: robust statistics (median, 1.4826 x MAD) of the person's 60-s lnRMSSD (and HR) at low effort, by
+shift phase, over the last 20 shifts, each context needing >= 60 min; else the pooled low-effort history; else
 today's check-in with SD 0.35; else a population prior (RMSSD 42 ms, Nunan et al. 2010, SD 0.35), and then
 the reference says it is still learning instead of pretending to know the person.
 """
@@ -38,6 +38,8 @@ RANGE_DAYS = 60
 RANGE_MIN_DAYS = 14
 PRIOR_SD_LN = 0.35
 POPULATION_LN_RMSSD = math.log(42.0)  # Nunan et al. 2010, 5-min resting RMSSD 42 +/- 15 ms
+POPULATION_HR_BPM = 70.0  # Nunan et al. 2010: mean RR 926 ms = 65 bpm supine; seated is higher
+PRIOR_SD_HR_BPM = 8.0
 SWC_FACTOR = 0.5
 ACUTE_FACTOR = 1.0
 CHRONIC_RUN_DAYS = 3
@@ -213,12 +215,13 @@ def shift_phase(elapsed_s: float, shift_length_s: float) -> ShiftPhase:
 
 @dataclass(frozen=True, slots=True)
 class Epoch:
-    """One low-effort minute of a past shift: its 5-min lnRMSSD (ln ms), phase and night flag."""
+    """One low-effort minute of a shift: its 60-s lnRMSSD (ln ms) and mean HR (bpm), phase and night flag."""
 
     shift: int
     phase: ShiftPhase
     night: bool
     ln_rmssd: float
+    hr_bpm: float
 
 
 class ReferenceSource(StrEnum):
@@ -232,12 +235,14 @@ class ReferenceSource(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Reference:
-    """The person's usual lnRMSSD (ln ms) for a context: centre, spread and where it came from."""
+    """The person's usual lnRMSSD (ln ms) and HR (bpm) in a context: centre, spread, where it came from."""
 
     median: float
     sd: float
     source: ReferenceSource
     epochs: int
+    hr_median: float = POPULATION_HR_BPM
+    hr_sd: float = PRIOR_SD_HR_BPM
 
     @property
     def learning(self) -> bool:
@@ -248,16 +253,26 @@ class Reference:
         """How many of the person's SDs a value lies from their usual."""
         return (ln_rmssd - self.median) / self.sd
 
+    def z_hr(self, hr_bpm: float) -> float:
+        """How many of the person's HR SDs a heart rate lies from their usual."""
+        return (hr_bpm - self.hr_median) / self.hr_sd
+
     def usual_ms(self) -> tuple[float, float]:
         """The usual range in RMSSD ms (median +/- 1 SD back-transformed), e.g. (27, 41)."""
         return math.exp(self.median - self.sd), math.exp(self.median + self.sd)
 
 
-def _robust(values: Sequence[float]) -> tuple[float, float]:
+def _robust(values: Sequence[float], floor: float) -> tuple[float, float]:
     array = np.asarray(values, dtype=np.float64)
     median = float(np.median(array))
     mad = float(np.median(np.abs(array - median)))
-    return median, max(MAD_TO_SD * mad, 0.05)  # a floor keeps z finite on very flat histories
+    return median, max(MAD_TO_SD * mad, floor)  # a floor keeps z finite on very flat histories
+
+
+def _from_epochs(epochs: Sequence[Epoch], source: ReferenceSource) -> Reference:
+    median, sd = _robust([e.ln_rmssd for e in epochs], 0.05)
+    hr_median, hr_sd = _robust([e.hr_bpm for e in epochs], 2.0)
+    return Reference(median, sd, source, len(epochs), hr_median, hr_sd)
 
 
 def in_shift_reference(
@@ -267,12 +282,13 @@ def in_shift_reference(
     person's last 20 shifts (most specific context with >= 60 min first)."""
     recent = sorted({epoch.shift for epoch in epochs})[-REFERENCE_SHIFTS:]
     kept = [epoch for epoch in epochs if epoch.shift in set(recent)]
-    in_context = [e.ln_rmssd for e in kept if e.phase == phase and e.night == night]
+    in_context = [e for e in kept if e.phase == phase and e.night == night]
     if len(in_context) >= REFERENCE_MIN_EPOCHS:
-        return Reference(*_robust(in_context), ReferenceSource.CONTEXT, len(in_context))
-    pooled = [e.ln_rmssd for e in kept]
-    if len(pooled) >= REFERENCE_MIN_EPOCHS:
-        return Reference(*_robust(pooled), ReferenceSource.POOLED, len(pooled))
+        return _from_epochs(in_context, ReferenceSource.CONTEXT)
+    if len(kept) >= REFERENCE_MIN_EPOCHS:
+        return _from_epochs(kept, ReferenceSource.POOLED)
     if check_in is not None:
-        return Reference(check_in.ln_rmssd, PRIOR_SD_LN, ReferenceSource.CHECK_IN, 0)
+        return Reference(
+            check_in.ln_rmssd, PRIOR_SD_LN, ReferenceSource.CHECK_IN, 0, check_in.hr_bpm, PRIOR_SD_HR_BPM
+        )
     return Reference(POPULATION_LN_RMSSD, PRIOR_SD_LN, ReferenceSource.POPULATION, 0)
