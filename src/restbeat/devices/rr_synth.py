@@ -9,6 +9,8 @@ plus white beat-to-beat noise.
   jitter (paced breathing has none: the pacer sets it);
 * Mayer waves near 0.1 Hz (baroreflex), the main LF rhythm;
 * a slow drift: an AR(1) process with a 60-s time constant (the 1/f-like wander of real RR);
+* vagal wander: the RSA amplitude scaled by exp of an AR(1) process (5-min time constant, SD
+  ``vagal_wander``), so 60-s RMSSD varies from minute to minute as in real recordings;
 * a few artifacts when asked: a missed beat (two intervals merged, as when a strap loses an R peak) or an
   extra one (an interval split in two).
 
@@ -29,6 +31,7 @@ from numpy.typing import NDArray
 
 MAYER_HZ = 0.1
 DRIFT_TAU_S = 60.0
+WANDER_TAU_S = 300.0
 RAMP_S = 30.0
 BREATH_JITTER = 0.08
 
@@ -46,6 +49,7 @@ class Phase:
     drift_ms: float = 15.0
     breathing_per_min: float = 14.0
     paced: bool = False
+    vagal_wander: float = 0.1
     label: str = ""
 
 
@@ -80,6 +84,7 @@ def synthesize(phases: Sequence[Phase], seed: int = 0, artifacts_per_hour: float
     breath_phase = rng.uniform(0, 2 * math.pi)
     mayer_phase = rng.uniform(0, 2 * math.pi)
     drift = 0.0
+    wander = 0.0
     times: list[float] = []
     intervals: list[float] = []
     labels: list[int] = []
@@ -94,7 +99,7 @@ def synthesize(phases: Sequence[Phase], seed: int = 0, artifacts_per_hour: float
         mean_ms = 60000.0 / mix("hr_bpm")
         rr = (
             mean_ms
-            + 0.5 * mix("rsa_ms") * math.sin(breath_phase)
+            + 0.5 * mix("rsa_ms") * math.exp(wander) * math.sin(breath_phase)
             + 0.5 * mix("mayer_ms") * math.sin(mayer_phase)
             + drift
             + rng.normal(0.0, mix("noise_ms"))
@@ -108,6 +113,8 @@ def synthesize(phases: Sequence[Phase], seed: int = 0, artifacts_per_hour: float
         mayer_phase += 2 * math.pi * MAYER_HZ * step
         decay = math.exp(-step / DRIFT_TAU_S)
         drift = drift * decay + mix("drift_ms") * math.sqrt(1 - decay * decay) * rng.normal()
+        slow = math.exp(-step / WANDER_TAU_S)
+        wander = wander * slow + mix("vagal_wander") * math.sqrt(1 - slow * slow) * rng.normal()
         t += step
         times.append(t)
         intervals.append(rr)

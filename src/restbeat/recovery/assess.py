@@ -11,8 +11,8 @@ Every 5 s of beat time (a *tick*) the assessor reads the last 60-s window (lnRMS
   (post-movement vagal rebound).  Only readable ticks at low effort are *eligible*.
 * **Strained** (Verkuil et al. 2016; the brief, section 3.4): over the last 7.5 min eligible ticks cover
   >= 80 % and >= 80 % of them have z <= -1.0 (-1.5 once the recommender tightens it after two dismissals),
-  and the median HR z is >= 0 (low HRV with low HR is drowsiness or artefact, not stress).  A new episode
-  needs a prior exit.  No strain is read against published norms alone: that reference is "still learning".
+  and the median HR z is >= 0 (low HRV with low HR is drowsiness or artefact, not stress), and the latest
+  tick is itself low.  A new episode needs a prior exit.  No strain is read against published norms alone: that reference is "still learning".
 * **Recovering** after strain once an eligible tick has z >= -0.5; back to strained if z <= -1.0 again;
   **settled** after 3 consecutive eligible minutes at z >= -0.5, or after 2 min of effort.
 * **Stressor and slow recovery** (section 3.5): at low effort, the 60-s lnRMSSD falls to >= 0.5 ln below the
@@ -70,7 +70,7 @@ class AssessConfig:
     stressor_drop_ln: float = 0.5
     stressor_from_ln: float = 0.25
     stressor_within_s: float = 120.0
-    stressor_hr_rise_bpm: float = 10.0
+    stressor_hr_rise_bpm: float = 5.0  # effort starts at rest + 10: a stressor at rest has only this room
     slow_recovery_cold_s: float = 600.0
     slow_recovery_min_episodes: int = 8
     slow_recovery_percentile: float = 75.0
@@ -484,6 +484,8 @@ class Assessor:
         window = self._window
         if reference.source is ReferenceSource.POPULATION or len(window) < (window.maxlen or 0):
             return False
+        if not (window[-1].eligible and window[-1].z <= self.enter_z):
+            return False  # never enter while the latest minute is back above the threshold
         eligible = [tick for tick in window if tick.eligible]
         if len(eligible) < self.config.enter_cover * len(window):
             return False
@@ -624,7 +626,7 @@ class Assessor:
             self._close_dip(now, reference, elapsed, events, usual)
             return
         limit = usual if usual is not None else config.slow_recovery_cold_s
-        if not dip.fired and elapsed > limit:
+        if not dip.fired and elapsed > limit and not self._recovering_from_strain:
             dip.fired = True
             reason = self._reason(
                 ReasonKind.SLOW_RECOVERY, reference, now.rmssd_ms, elapsed, usual_half_recovery_s=usual

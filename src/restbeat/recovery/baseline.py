@@ -44,6 +44,9 @@ SWC_FACTOR = 0.5
 ACUTE_FACTOR = 1.0
 CHRONIC_RUN_DAYS = 3
 MAD_TO_SD = 1.4826
+#: The SD of a reference is never taken below the noise of a 60-s lnRMSSD itself (about 0.15 ln; the brief
+#: gives 0.1-0.15 for a 2-min difference), so a very steady history does not make small changes look large.
+MIN_SD_LN = 0.15
 REFERENCE_SHIFTS = 20
 REFERENCE_MIN_EPOCHS = 60  # one-minute epochs: 60 min of data per context
 
@@ -270,7 +273,7 @@ def _robust(values: Sequence[float], floor: float) -> tuple[float, float]:
 
 
 def _from_epochs(epochs: Sequence[Epoch], source: ReferenceSource) -> Reference:
-    median, sd = _robust([e.ln_rmssd for e in epochs], 0.05)
+    median, sd = _robust([e.ln_rmssd for e in epochs], MIN_SD_LN)
     hr_median, hr_sd = _robust([e.hr_bpm for e in epochs], 2.0)
     return Reference(median, sd, source, len(epochs), hr_median, hr_sd)
 
