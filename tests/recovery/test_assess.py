@@ -56,9 +56,12 @@ class Run:
             self.events += self.assessor.update(reading)
             self.t += TICK
 
-    @property
     def state(self) -> State:
         return self.assessor.state
+
+    def gate(self) -> Gate:
+        assert self.assessor.current is not None
+        return self.assessor.current.gate
 
     def changes(self) -> list[StateChange]:
         return [e for e in self.events if isinstance(e, StateChange)]
@@ -71,9 +74,9 @@ def test_strain_needs_most_of_seven_and_a_half_minutes_low() -> None:
     run = Run()
     run.feed(10, 0.0)
     run.feed(5.9, -1.3)  # 71 low ticks of the 90 in the window: one short of 80 %
-    assert run.state is State.SETTLED
+    assert run.state() is State.SETTLED
     run.feed(0.1, -1.3)
-    assert run.state is State.STRAINED
+    assert run.state() is State.STRAINED
     (trigger,) = run.triggers()
     assert trigger.trigger is Trigger.SUSTAINED_LOW and trigger.t_s == pytest.approx(run.t - TICK)
     reason = trigger.reason
@@ -90,17 +93,17 @@ def test_a_short_dip_never_enters_and_hysteresis_holds_between_thresholds() -> N
     run.feed(10, 0.0)
     assert not run.changes()
     run.feed(8, -1.3)
-    assert run.state is State.STRAINED
+    assert run.state() is State.STRAINED
     run.feed(20, -0.7)  # between exit (-0.5) and entry (-1.0): still strained
-    assert run.state is State.STRAINED
+    assert run.state() is State.STRAINED
     run.feed(55 / 60, -0.3)
-    assert run.state is State.STRAINED
+    assert run.state() is State.STRAINED
     run.feed(5 / 60, -0.3)  # a full minute at or above -0.5
-    assert run.state is State.RECOVERING
+    assert run.state() is State.RECOVERING
     run.feed(1.5, -0.3)
-    assert run.state is State.RECOVERING
+    assert run.state() is State.RECOVERING
     run.feed(0.5, -0.3)  # three minutes in all
-    assert run.state is State.SETTLED
+    assert run.state() is State.SETTLED
     assert [c.after for c in run.changes()] == [State.STRAINED, State.RECOVERING, State.SETTLED]
     assert run.changes()[-1].reason.kind is ReasonKind.BACK_IN_RANGE
 
@@ -110,27 +113,27 @@ def test_recovering_falls_back_to_strained_without_a_new_prompt() -> None:
     run.feed(10, 0.0)
     run.feed(8, -1.3)
     run.feed(1.5, 0.0)
-    assert run.state is State.RECOVERING
+    assert run.state() is State.RECOVERING
     run.feed(1, -1.3)
-    assert run.state is State.STRAINED
+    assert run.state() is State.STRAINED
     assert len(run.triggers()) == 1  # the same episode
     run.feed(3, 0.0)
     run.feed(6, -1.3)  # a new episode needs the full rule again
-    assert run.state is State.STRAINED and len(run.triggers()) == 2
+    assert run.state() is State.STRAINED and len(run.triggers()) == 2
 
 
 def test_effort_is_not_strain_and_the_three_minutes_after_it_are_not_read() -> None:
     run = Run()
     run.feed(10, 0.0)
     run.feed(20, -2.0, hr=REST_HR + 25)
-    assert run.state is State.SETTLED and not run.events
-    assert run.assessor.current is not None and run.assessor.current.gate is Gate.EFFORT
+    assert run.state() is State.SETTLED and not run.events
+    assert run.gate() is Gate.EFFORT
     run.feed(2.9, -2.0, hr=74)
-    assert run.assessor.current.gate is Gate.AFTER_EFFORT
+    assert run.gate() is Gate.AFTER_EFFORT
     run.feed(0.2, -2.0, hr=74)
-    assert run.assessor.current.gate is Gate.READABLE
+    assert run.gate() is Gate.READABLE
     run.feed(7, -2.0, hr=74)  # still, and still low: now it is read as strain
-    assert run.state is State.STRAINED
+    assert run.state() is State.STRAINED
 
 
 def test_moving_for_two_minutes_ends_strain() -> None:
@@ -138,7 +141,7 @@ def test_moving_for_two_minutes_ends_strain() -> None:
     run.feed(10, 0.0)
     run.feed(8, -1.3)
     run.feed(2.2, -2.0, hr=REST_HR + 30)
-    assert run.state is State.SETTLED
+    assert run.state() is State.SETTLED
     assert run.changes()[-1].reason.kind is ReasonKind.MOVING
     assert "moving" in run.changes()[-1].reason.text()
 
@@ -147,7 +150,7 @@ def test_low_hrv_with_low_heart_rate_is_not_strain() -> None:
     run = Run()
     run.feed(10, 0.0)
     run.feed(15, -1.5, hr=REST_HR - 8)  # drowsy, or artefact: HR below the usual
-    assert run.state is State.SETTLED
+    assert run.state() is State.SETTLED
 
 
 def test_gaps_in_the_data_hold_the_decision_back() -> None:
@@ -156,14 +159,14 @@ def test_gaps_in_the_data_hold_the_decision_back() -> None:
     for _ in range(6):
         run.feed(1.0, -1.5)
         run.feed(0.5, 0.0, readable=False)  # a third of the time unreadable: coverage < 80 %
-    assert run.state is State.SETTLED
+    assert run.state() is State.SETTLED
 
 
 def test_no_strain_against_published_norms_alone() -> None:
     run = Run(Profile())  # no history, no check-in: the population prior, still learning
     run.feed(10, 0.0)
     run.feed(15, -3.0)
-    assert run.state is State.SETTLED
+    assert run.state() is State.SETTLED
     current = run.assessor.current
     assert current is not None and current.reference.learning
     assert current.resting_hr_bpm is None and current.gate is Gate.NO_REST_HR
@@ -174,19 +177,19 @@ def test_tightened_threshold_after_dismissals() -> None:
     run.assessor.tighten()
     run.feed(10, 0.0)
     run.feed(10, -1.3)
-    assert run.state is State.SETTLED
+    assert run.state() is State.SETTLED
     run.feed(8, -1.7)
-    assert run.state is State.STRAINED
+    assert run.state() is State.STRAINED
 
 
 def test_stressor_half_recovery_is_measured() -> None:
     run = Run()
     run.feed(10, 0.0, hr=72)
     run.feed(0.5, -2.5, hr=78)  # a fall of 0.875 ln within 2 min, HR up 6 bpm
-    assert run.state is State.RECOVERING
+    assert run.state() is State.RECOVERING
     assert run.changes()[0].reason.kind is ReasonKind.STRESSOR
     run.feed(1.0, -0.8, hr=74)  # more than half-way back
-    assert run.state is State.SETTLED
+    assert run.state() is State.SETTLED
     assert run.changes()[-1].reason.kind is ReasonKind.HALF_RECOVERED
     assert run.assessor.half_recoveries_s == [pytest.approx(30.0, abs=TICK)]
 
@@ -246,7 +249,9 @@ def person() -> Profile:
     return profile_from(shifts)
 
 
-def _run_shift(profile: Profile, phases: list[Phase], seed: int) -> tuple[ShiftPipeline, list[object], SyntheticRR]:
+def _run_shift(
+    profile: Profile, phases: list[Phase], seed: int
+) -> tuple[ShiftPipeline, list[object], SyntheticRR]:
     rr = synthesize(phases, seed=seed, artifacts_per_hour=6)
     pipeline = ShiftPipeline(profile=profile)
     outcomes: list[object] = []
@@ -305,6 +310,6 @@ def test_a_sustained_low_episode_at_rest_prompts_within_three_minutes_of_the_rul
 
 def test_exercise_alone_never_prompts(person: Profile) -> None:
     phases = [_phase(CALM, 45), _phase(EXERCISE, 30), _phase(CALM, 30)]
-    pipeline, outcomes, _ = _run_shift(person, phases, seed=6)
+    _, outcomes, _ = _run_shift(person, phases, seed=6)
     assert not [o for o in outcomes if isinstance(o, Prompt | TriggerEvent)]
     assert not [o for o in outcomes if isinstance(o, StateChange) and o.after is State.STRAINED]

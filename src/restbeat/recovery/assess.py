@@ -12,8 +12,10 @@ Every 5 s of beat time (a *tick*) the assessor reads the last 60-s window (lnRMS
 * **Strained** (Verkuil et al. 2016; the brief, section 3.4): over the last 7.5 min eligible ticks cover
   >= 80 % and >= 80 % of them have z <= -1.0 (-1.5 once the recommender tightens it after two dismissals),
   and the median HR z is >= 0 (low HRV with low HR is drowsiness or artefact, not stress), and the latest
-  tick is itself low.  A new episode needs a prior exit.  No strain is read against published norms alone: that reference is "still learning".
-* **Recovering** after strain once an eligible tick has z >= -0.5; back to strained if z <= -1.0 again;
+  tick is itself low.  A new episode needs a prior exit.  No strain is read against published norms
+  alone: that reference is "still learning".
+* **Recovering** after strain once eligible ticks have had z >= -0.5 for 1 min; back to strained after 1 min
+  at z <= -1.0;
   **settled** after 3 consecutive eligible minutes at z >= -0.5, or after 2 min of effort.
 * **Stressor and slow recovery** (section 3.5): at low effort, the 60-s lnRMSSD falls to >= 0.5 ln below the
   usual within 2 min (from within 0.25 ln of it) while HR rises >= 5 bpm: the state is recovering, from the
@@ -557,11 +559,13 @@ class Assessor:
         return statistics.median(values)
 
     def _low_reason(self, reference: Reference) -> Reason:
-        """Strain's reason: the median 60-s RMSSD of the window and how long it has been low (eligible ticks
-        of the low stretch, so time spent moving is not counted)."""
-        eligible = [tick.rmssd_ms for tick in self._window if tick.eligible]
-        span = self._low_stretch_ticks * self.config.tick_s
-        return self._reason(ReasonKind.LOW_SUSTAINED, reference, statistics.median(eligible), span)
+        """Strain's reason: the median 60-s RMSSD of the window and how long it has been low: the low ticks
+        of the window or of the low stretch, whichever is longer (time spent moving is not counted)."""
+        eligible = [tick for tick in self._window if tick.eligible]
+        low_in_window = sum(1 for tick in eligible if tick.z <= self.enter_z)
+        span = max(self._low_stretch_ticks, low_in_window) * self.config.tick_s
+        rmssd = statistics.median(tick.rmssd_ms for tick in eligible)
+        return self._reason(ReasonKind.LOW_SUSTAINED, reference, rmssd, span)
 
     # -- stressors and their recovery -------------------------------------------------------------------
 

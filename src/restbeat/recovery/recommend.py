@@ -15,9 +15,12 @@ as long as its episode is still open; otherwise it lapses.  Rules, in order (def
 After two dismissals in a row the assessment is tightened (strain is entered at z <= -1.5) for the rest of
 the shift.  Every candidate and decision is kept in :attr:`ShiftRecommender.log`.
 
-Between shifts (:func:`daily_suggestion`): at most one suggestion a day, from the daily trend and the last
-shift's load; the chronic-trend message and the escalation card (low recovery for 14 days or more) at most
-once a week.
+Between shifts (:func:`daily_suggestion`): at most one suggestion a day, from the daily trend and the
+last shift's load; the escalation card (low recovery for 14 days or more) at most once a week, and the
+chronic-trend message at most once a week and not in the week after the card (it never delays the card).
+
+A snoozed prompt that comes back is a new prompt: it counts towards the budget again, since it interrupts
+again.
 """
 
 from __future__ import annotations
@@ -158,14 +161,22 @@ class ShiftRecommender:
         decisions: list[Decision] = []
         t = assessment.t_s
         for event in events:
-            if isinstance(event, TriggerEvent):
-                self._candidate = _Candidate(event)
+            if not isinstance(event, TriggerEvent):
+                continue
+            if t < self._muted_until:  # in care: a candidate raised now lapses
+                decisions.append(Suppressed(t, event.trigger, event.episode, "muted"))
+                continue
+            if self._candidate is not None and self._candidate.event.episode != event.episode:
+                old = self._candidate.event
+                decisions.append(Suppressed(t, old.trigger, old.episode, "replaced by a newer trigger"))
+            self._candidate = _Candidate(event)
         if self._snoozed is not None and t >= self._snoozed_until:
             if assessment.episode == self._snoozed.episode:
                 self._candidate = _Candidate(self._snoozed)
             self._snoozed = None
         candidate = self._candidate
         if candidate is None:
+            self.log.extend(decisions)
             return decisions
         event = candidate.event
         if assessment.episode != event.episode:
@@ -198,7 +209,8 @@ class ShiftRecommender:
         if len(recent) >= policy.max_per_window:
             return f"already {policy.max_per_window} prompts in the last {policy.window_s / 3600:.0f} h"
         if t_s < self._cooldown_until:
-            return f"cooldown for {(self._cooldown_until - t_s) / 60:.0f} more min"
+            minutes = round((self._cooldown_until - self.start_s) / 60)
+            return f"cooldown until {minutes // 60}:{minutes % 60:02d} into the shift"
         return None
 
     def _prompt(self, t_s: float, event: TriggerEvent, assessment: Assessment) -> Prompt:
@@ -253,11 +265,12 @@ def daily_suggestion(
     serious first; weekly at most for the chronic message and the escalation card."""
     if any(s.date == day for s in past):
         return None
+    escalation = {Trigger.PERSISTENT_LOW}
     weekly = {Trigger.PERSISTENT_LOW, Trigger.CHRONIC_LOW}
     low_edge = trend.normal_low
     trigger: Trigger | None = None
     why = ""
-    if trend.low_trend_days >= 14 and not trend.provisional and not _recent(past, day, weekly, 7):
+    if trend.low_trend_days >= 14 and not trend.provisional and not _recent(past, day, escalation, 7):
         trigger = Trigger.PERSISTENT_LOW
         why = f"your 7-day average has been below your normal range for {trend.low_trend_days} days"
     elif trend.chronic_low and not _recent(past, day, weekly, 7):
@@ -279,7 +292,7 @@ def daily_suggestion(
         return None
     practices = [p.id for p in eligible(trigger)]
     z = 0.0
-    if trend.today is not None and trend.range_mean is not None:
+    if trend.today is not None and trend.range_mean is not None and trend.range_sd > 0:
         z = (trend.today - trend.range_mean) / trend.range_sd
     x = context_vector(trigger, False, z, 0)
     choice = learner.choose(practices, x)

@@ -1,0 +1,250 @@
+"""How the assessment and recommender behave on real recordings and simulated people.
+
+    python -m benchmarks.recovery_eval [--records N] [--people N]
+
+1. False prompts on calm nights (PhysioNet nsr2db, 54 healthy 24-h Holter records).  Each record's first
+   3 h (extended until they hold 60 low-effort minutes) are the person's baseline; the rest is replayed
+   through the live pipeline.  The records carry no clock time, so the night is the 6 h with the lowest
+   mean HR (sleep).  Prompts in the night per 12 h: target 0.  Prompts in the rest of the day are shown
+   too: ambulatory daytime, where no motion data separates effort from stress.
+2. GUDB (25 people, 2 min each of sitting, maths, walking, jogging; chest-strap R peaks): sitting is the
+   person's check-in; per task, the lnRMSSD difference from sitting and what the assessment reads over the
+   task's 60-s windows: effort (HR >= resting + 10), low (median z <= -1), usual, or no data.
+3. The practice learner on simulated people for whom one of the five in-shift practices truly works best
+   (reward +1.0 or +0.5 SD above the others, noise SD 1): the share of decisions that pick it, by episode.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks._timing import markdown_table
+from restbeat.app.replay import baseline_from_recording, replay
+from restbeat.devices.files import read_recording
+from restbeat.recovery.assess import Assessor, Gate, Profile, WindowReading
+from restbeat.recovery.baseline import CheckIn
+from restbeat.recovery.learning import PracticeLearner, context_vector
+from restbeat.recovery.practices import Place, Trigger, eligible
+from restbeat.recovery.recommend import Prompt
+from restbeat.signal.metrics import time_domain
+from restbeat.signal.stream import HRVStream
+from tests.support.shared_data import shared
+
+NIGHT_S = 6 * 3600.0
+BASELINE_S = 3 * 3600.0
+BASELINE_EPOCHS = 60
+
+
+@dataclass(frozen=True, slots=True)
+class NightResult:
+    record: str
+    baseline_h: float
+    night_h: float
+    night_prompts: int
+    day_h: float
+    day_prompts: int
+    night_candidates: int
+
+
+def _night_start(t_s: np.ndarray, rr_ms: np.ndarray, after_s: float) -> float:
+    """Start (s) of the 6 h with the lowest mean HR after ``after_s``, searched every 10 min."""
+    hr = 60000.0 / rr_ms
+    starts = np.arange(after_s, float(t_s[-1]) - NIGHT_S, 600.0)
+    means = [float(np.mean(hr[(t_s >= s) & (t_s < s + NIGHT_S)])) for s in starts]
+    return float(starts[int(np.argmin(means))])
+
+
+def night_result(path: Path) -> NightResult:
+    recording = read_recording(path)
+    profile, end_s = baseline_from_recording(recording, until_s=BASELINE_S, min_epochs=BASELINE_EPOCHS)
+    outcomes, summary = replay(recording, profile, start_s=end_s)
+    night = _night_start(recording.t_s, recording.rr_ms, end_s)
+    in_night = [o for o in outcomes if night <= o.t_s < night + NIGHT_S]
+    prompts = [o for o in outcomes if isinstance(o, Prompt)]
+    night_prompts = sum(isinstance(o, Prompt) for o in in_night)
+    return NightResult(
+        record=path.stem,
+        baseline_h=end_s / 3600,
+        night_h=NIGHT_S / 3600,
+        night_prompts=night_prompts,
+        day_h=summary.duration_s / 3600 - NIGHT_S / 3600,
+        day_prompts=len(prompts) - night_prompts,
+        night_candidates=sum(type(o).__name__ == "TriggerEvent" for o in in_night),
+    )
+
+
+def nights(limit: int | None) -> list[NightResult]:
+    folder = shared("physionet_nsr2db")
+    records = sorted(folder.glob("nsr*.ecg"))[:limit]
+    with ProcessPoolExecutor() as pool:
+        return list(pool.map(night_result, records))
+
+
+def nights_table(results: list[NightResult]) -> str:
+    night_h = sum(r.night_h for r in results)
+    day_h = sum(r.day_h for r in results)
+    night_prompts = sum(r.night_prompts for r in results)
+    day_prompts = sum(r.day_prompts for r in results)
+    with_day = sum(r.day_prompts > 0 for r in results)
+    rows = [
+        [
+            "night (6 h of lowest HR)",
+            str(len(results)),
+            f"{night_h:.0f}",
+            str(night_prompts),
+            f"{12 * night_prompts / night_h:.2f}",
+            str(sum(r.night_candidates for r in results)),
+            str(sum(r.night_prompts > 0 for r in results)),
+        ],
+        [
+            "rest of the day (ambulatory)",
+            str(len(results)),
+            f"{day_h:.0f}",
+            str(day_prompts),
+            f"{12 * day_prompts / day_h:.2f}",
+            "",
+            str(with_day),
+        ],
+    ]
+    header = ["nsr2db part", "records", "hours", "prompts", "per 12 h", "strain entries", "records with any"]
+    baseline = statistics.median(r.baseline_h for r in results)
+    return markdown_table(header, rows) + f"\n\nbaseline per record: median {baseline:.1f} h"
+
+
+GUDB_TASKS = ("sitting", "maths", "walking", "jogging")
+FS_GUDB = 250.0
+
+
+def _gudb_rr(subject: Path, task: str) -> np.ndarray | None:
+    path = subject / task / "annotation_cs.tsv"
+    if not path.exists():
+        return None
+    peaks = np.loadtxt(path).astype(np.int64)
+    rr = np.diff(peaks) / FS_GUDB * 1000.0
+    return rr[(rr > 250) & (rr < 2000)]
+
+
+def _reading_of_task(rr: np.ndarray, check_in: CheckIn) -> str:
+    """What the assessment reads over a task: the majority gate, else low/usual by the median z."""
+    assessor = Assessor(Profile(check_in=check_in))
+    stream = HRVStream()
+    t = np.cumsum(rr) / 1000.0
+    gates: list[Gate] = []
+    zs: list[float] = []
+    for time_s, value in zip(t, rr, strict=True):
+        window = stream.push(float(time_s), float(value)).window(60.0)
+        reading = WindowReading(float(time_s), window.ln_rmssd, window.mean_hr_bpm, str(window.quality))
+        if assessor.update(reading) is not None and assessor.current and assessor.current.t_s == time_s:
+            gates.append(assessor.current.gate)
+            if assessor.current.z is not None:
+                zs.append(assessor.current.z)
+    counted = Counter(gates)
+    if counted[Gate.EFFORT] + counted[Gate.AFTER_EFFORT] > len(gates) / 2:
+        return "effort"
+    if not zs:
+        return "no data"
+    return "low" if statistics.median(zs) <= -1.0 else "usual"
+
+
+def gudb_table() -> str:
+    folder = shared("gudb_rpeak_annotations")
+    deltas: dict[str, list[float]] = {task: [] for task in GUDB_TASKS}
+    readings: dict[str, Counter[str]] = {task: Counter() for task in GUDB_TASKS}
+    for subject in sorted(folder.glob("subject_*")):
+        sitting = _gudb_rr(subject, "sitting")
+        if sitting is None:
+            continue
+        base = time_domain(sitting)
+        check_in = CheckIn(
+            math.log(base.rmssd_ms), base.rmssd_ms, 60000.0 / base.mean_nn_ms, sitting.size, 0.0
+        )
+        for task in GUDB_TASKS:
+            rr = _gudb_rr(subject, task)
+            if rr is None:
+                continue
+            deltas[task].append(math.log(time_domain(rr).rmssd_ms) - check_in.ln_rmssd)
+            readings[task][_reading_of_task(rr, check_in)] += 1
+    rows = []
+    for task in GUDB_TASKS:
+        d = np.asarray(deltas[task])
+        half = 1.96 * d.std(ddof=1) / math.sqrt(d.size) if d.size > 1 else 0.0
+        counts = readings[task]
+        rows.append(
+            [
+                task,
+                str(d.size),
+                f"{d.mean():+.2f} ({d.mean() - half:+.2f} to {d.mean() + half:+.2f})",
+                f"{int((d < 0).sum())}/{d.size}",
+                *(str(counts[k]) for k in ("effort", "low", "usual", "no data")),
+            ]
+        )
+    header = [
+        "task",
+        "people",
+        "lnRMSSD vs sitting (95% CI)",
+        "lower than sitting",
+        "read: effort",
+        "low",
+        "usual",
+        "no data",
+    ]
+    return markdown_table(header, rows)
+
+
+def bandit_curve(people: int, advantage: float, episodes: int = 60, block: int = 10) -> list[float]:
+    """Share of decisions picking the truly best practice, per block of episodes, over simulated people."""
+    practices = [p.id for p in eligible(Trigger.SUSTAINED_LOW, Place.BEDSIDE)]
+    x = context_vector(Trigger.SUSTAINED_LOW, False, -1.3, 0)
+    hits = np.zeros(episodes)
+    for person in range(people):
+        rng = np.random.default_rng(10_000 + person)
+        best = practices[person % len(practices)]
+        learner = PracticeLearner(seed=person)
+        for episode in range(episodes):
+            choice = learner.choose(practices, x)
+            hits[episode] += choice.practice == best
+            mean = advantage if choice.practice == best else 0.0
+            learner.learn(choice.practice, x, mean + float(rng.normal()))
+    shares = hits / people
+    return [float(shares[k : k + block].mean()) for k in range(0, episodes, block)]
+
+
+def bandit_table(people: int) -> str:
+    practices = eligible(Trigger.SUSTAINED_LOW, Place.BEDSIDE)
+    ceiling = 1 - 0.1 * (len(practices) - 1)
+    rows = []
+    for advantage in (1.0, 0.5):
+        curve = bandit_curve(people, advantage)
+        rows.append([f"+{advantage:.1f} SD", *(f"{100 * share:.0f} %" for share in curve)])
+    header = ["best practice's advantage", *(f"episodes {k + 1}-{k + 10}" for k in range(0, 60, 10))]
+    chance = 100 / len(practices)
+    note = (
+        f"\n\n{len(practices)} practices, {people} simulated people; chance {chance:.0f} %, "
+        f"ceiling {100 * ceiling:.0f} % (every practice keeps a probability of at least 0.1)"
+    )
+    return markdown_table(header, rows) + note
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=None, help="only the first N nsr2db records")
+    parser.add_argument("--people", type=int, default=200, help="simulated people for the learner")
+    args = parser.parse_args()
+    print("## Calm nights (nsr2db): prompts that should not happen\n")
+    print(nights_table(nights(args.records)))
+    print("\n## GUDB: rest, mental arithmetic, walking, jogging\n")
+    print(gudb_table())
+    print("\n## Learning what works: share of decisions picking the best practice\n")
+    print(bandit_table(args.people))
+
+
+if __name__ == "__main__":
+    main()
