@@ -55,9 +55,11 @@ class NightResult:
 
 
 def _night_start(t_s: np.ndarray, rr_ms: np.ndarray, after_s: float) -> float:
-    """Start (s) of the 6 h with the lowest mean HR after ``after_s``, searched every 10 min."""
+    """Start (s) of the 6 h with the lowest mean HR after ``after_s`` (from the start if less than 6 h are
+    left after it), searched every 10 min."""
     hr = 60000.0 / rr_ms
-    starts = np.arange(after_s, float(t_s[-1]) - NIGHT_S, 600.0)
+    first = after_s if float(t_s[-1]) - after_s > NIGHT_S else 0.0
+    starts = np.arange(first, float(t_s[-1]) - NIGHT_S, 600.0)
     means = [float(np.mean(hr[(t_s >= s) & (t_s < s + NIGHT_S)])) for s in starts]
     return float(starts[int(np.argmin(means))])
 
@@ -67,15 +69,16 @@ def night_result(path: Path) -> NightResult:
     profile, end_s = baseline_from_recording(recording, until_s=BASELINE_S, min_epochs=BASELINE_EPOCHS)
     outcomes, summary = replay(recording, profile, start_s=end_s)
     night = _night_start(recording.t_s, recording.rr_ms, end_s)
+    night_h = (min(night + NIGHT_S, float(recording.t_s[-1])) - max(night, end_s)) / 3600
     in_night = [o for o in outcomes if night <= o.t_s < night + NIGHT_S]
     prompts = [o for o in outcomes if isinstance(o, Prompt)]
     night_prompts = sum(isinstance(o, Prompt) for o in in_night)
     return NightResult(
         record=path.stem,
         baseline_h=end_s / 3600,
-        night_h=NIGHT_S / 3600,
+        night_h=night_h,
         night_prompts=night_prompts,
-        day_h=summary.duration_s / 3600 - NIGHT_S / 3600,
+        day_h=summary.duration_s / 3600 - night_h,
         day_prompts=len(prompts) - night_prompts,
         night_candidates=sum(type(o).__name__ == "TriggerEvent" for o in in_night),
     )

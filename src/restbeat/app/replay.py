@@ -18,7 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from restbeat.app.pipeline import DECISION_STREAM, Outcome, ShiftPipeline, reading_of, recording_beats
+from restbeat.app.pipeline import (
+    DECISION_STREAM,
+    READING_WINDOW_S,
+    Outcome,
+    ShiftPipeline,
+    reading_of,
+    recording_beats,
+)
 from restbeat.beats import BeatClass, BeatQuality
 from restbeat.devices.files import read_recording
 from restbeat.devices.recording import RRRecording
@@ -56,7 +63,7 @@ def readings(beats: Iterable[CleanBeat], tick_s: float = 5.0) -> list[WindowRead
     for beat in beats:
         snapshot = stream.push(beat.t_s, beat.rr_ms, beat.quality, beat.segment)
         if beat.quality is not BeatQuality.EXCLUDED and beat.t_s >= next_tick:
-            out.append(reading_of(snapshot.window(60.0), beat.t_s))
+            out.append(reading_of(snapshot.window(READING_WINDOW_S), beat.t_s))
             next_tick = beat.t_s + tick_s
     return out
 
