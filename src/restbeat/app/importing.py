@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from restbeat.app.pipeline import recording_beats
 from restbeat.beats import BeatClass, BeatQuality
 from restbeat.devices.files import read_recordings
 from restbeat.devices.formats.wfdb import looks_like_wfdb, wfdb_kind
@@ -27,7 +28,6 @@ from restbeat.devices.recording import (
     check_readable,
     local_utc_offset_s,
 )
-from restbeat.signal.artifact_stream import ArtifactStream
 from restbeat.signal.artifacts import CLASSES, correct_rr
 from restbeat.store.database import transaction
 from restbeat.store.queries import SessionBeats
@@ -133,23 +133,7 @@ def corrected_beats(recording: RRRecording, correct: bool = True) -> SessionBeat
 
 
 def _streamed(recording: RRRecording) -> SessionBeats:
-    stream = ArtifactStream()
-    out = []
-    contact = recording.contact
-    first = recording.first_after_connect
-    follows = recording.follows_in_packet
-    for index in range(recording.rr_ms.size):
-        out.extend(
-            stream.push(
-                float(recording.t_s[index]),
-                float(recording.rr_ms[index]),
-                int(recording.segment_ids[index]),
-                contact=None if contact is None else bool(contact[index]),
-                first_after_connect=False if first is None else bool(first[index]),
-                follows_in_packet=False if follows is None else bool(follows[index]),
-            )
-        )
-    out.extend(stream.flush())
+    out = list(recording_beats(recording))
     return SessionBeats(
         t_s=np.array([b.t_s for b in out], dtype=np.float64),
         rr_ms=np.array([b.rr_ms for b in out], dtype=np.float64),
