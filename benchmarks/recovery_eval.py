@@ -145,7 +145,8 @@ def _reading_of_task(rr: np.ndarray, check_in: CheckIn) -> str:
     for time_s, value in zip(t, rr, strict=True):
         window = stream.push(float(time_s), float(value)).window(60.0)
         reading = WindowReading(float(time_s), window.ln_rmssd, window.mean_hr_bpm, str(window.quality))
-        if assessor.update(reading) is not None and assessor.current and assessor.current.t_s == time_s:
+        assessor.update(reading)
+        if assessor.current is not None and assessor.current.t_s == time_s:  # a tick on this beat
             gates.append(assessor.current.gate)
             if assessor.current.z is not None:
                 zs.append(assessor.current.z)

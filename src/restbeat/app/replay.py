@@ -123,11 +123,6 @@ def profile_from(shifts: Sequence[LearnedShift], check_in: CheckIn | None = None
     )
 
 
-def profile_from_recording(recording: RRRecording) -> Profile:
-    """A baseline from a whole recording."""
-    return baseline_from_recording(recording)[0]
-
-
 def baseline_from_recording(
     recording: RRRecording, until_s: float | None = None, min_epochs: int = 0
 ) -> tuple[Profile, float]:
@@ -169,24 +164,16 @@ def profile_from_store(conn: sqlite3.Connection, before_utc: float | None = None
 
 def load_baseline(source: str | Path) -> Profile:
     """A baseline from a recording file (any format the importers read) or a restbeat database."""
-    path = Path(source)
-    if path.suffix in {".db", ".sqlite", ".sqlite3"} or _is_sqlite(path):
-        from restbeat.store.database import open_database
+    from restbeat.store.database import is_database, open_database
 
+    path = Path(source)
+    if path.suffix in {".db", ".sqlite", ".sqlite3"} or is_database(path):
         conn = open_database(path)
         try:
             return profile_from_store(conn)
         finally:
             conn.close()
-    return profile_from_recording(read_recording(path))
-
-
-def _is_sqlite(path: Path) -> bool:
-    try:
-        with path.open("rb") as handle:
-            return handle.read(16) == b"SQLite format 3\x00"
-    except OSError:
-        return False
+    return baseline_from_recording(read_recording(path))[0]
 
 
 @dataclass(frozen=True, slots=True)

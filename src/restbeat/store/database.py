@@ -78,16 +78,25 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         raise
 
 
-def _is_empty_or_sqlite(path: Path) -> bool:
-    """True for an empty regular file or one that starts with SQLite's header."""
+def _head(path: Path) -> bytes | None:
+    """The first bytes of a regular file (as many as SQLite's header), None when it is not one."""
     if not path.is_file():
-        return False
+        return None
     try:
         with path.open("rb") as handle:
-            head = handle.read(len(SQLITE_HEADER))
+            return handle.read(len(SQLITE_HEADER))
     except OSError as error:
         raise StoreError(f"{path}: cannot open ({error.strerror or error})") from error
-    return head in (b"", SQLITE_HEADER)
+
+
+def _is_empty_or_sqlite(path: Path) -> bool:
+    """True for an empty regular file or one that starts with SQLite's header."""
+    return _head(path) in (b"", SQLITE_HEADER)
+
+
+def is_database(path: Path) -> bool:
+    """True when ``path`` is an SQLite database file (by its header)."""
+    return _head(path) == SQLITE_HEADER
 
 
 def _process_alive(pid: int) -> bool:
