@@ -220,6 +220,27 @@ def _replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from restbeat.ui.live_screen import render_summary
+    from restbeat.ui.sessions import demo_database, prepare_demo, run_demo
+
+    path = demo_database(args.db)
+    conn = _open_store(str(path))
+    console = Console()
+    speed = 1.0 if args.realtime else args.speed
+    console.print(
+        f"restbeat demo: an emulated strap on a virtual Bluetooth link, a scripted shift at {speed:g}x"
+    )
+    console.print(f"database: {path}")
+    prepare_demo(conn)
+    summary = run_demo(conn, console, speed=speed, seed=args.seed)
+    console.print(render_summary(summary))
+    console.print(f"next: restbeat sessions --db {path}")
+    return 0
+
+
 def _add_db_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db",
@@ -373,6 +394,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     replayer.add_argument("--seed", type=int, default=0, help="seed of the practice choice (default 0)")
     replayer.set_defaults(handler=_replay)
+
+    demo = commands.add_parser(
+        "demo",
+        help="a whole shift with an emulated strap: no strap needed",
+        description=(
+            "An emulated strap on a virtual Bluetooth link plays a scripted shift (calm, a stress episode, "
+            "a prompt, paced breathing, recovery) through the live path into a throwaway database."
+        ),
+    )
+    demo.add_argument("--db", metavar="PATH", help="record into this database instead of a throwaway one")
+    demo.add_argument("--realtime", action="store_true", help="run at 1x (the shift takes about 45 min)")
+    demo.add_argument("--speed", type=_positive, default=120.0, help="how much faster than real time (120)")
+    demo.add_argument(
+        "--seed", type=int, default=1, help="seed of the practice choice (default 1: paced breathing first)"
+    )
+    demo.set_defaults(handler=_demo)
     return parser
 
 

@@ -64,13 +64,62 @@ class SyntheticRR:
     artifacts: tuple[int, ...]
 
 
-def _blend(phases: Sequence[Phase], starts: NDArray[np.float64], t: float) -> tuple[int, Phase, float]:
-    """The phase at time t, the previous one and the ramp weight of the current one (0..1)."""
-    index = int(np.searchsorted(starts, t, side="right") - 1)
-    index = min(max(index, 0), len(phases) - 1)
-    into = t - starts[index]
-    weight = 1.0 if index == 0 or into >= RAMP_S else 0.5 - 0.5 * math.cos(math.pi * into / RAMP_S)
-    return index, phases[index - 1] if index > 0 else phases[index], weight
+class HeartModel:
+    """The integrate-and-fire heart, one beat at a time: :meth:`next_rr_ms` gives the next interval (ms) and
+    advances :attr:`t_s`; :meth:`switch` moves to another phase along the 30-s ramp.  The demo's person
+    switches phases as the shift unfolds (a stress episode, the pacer's rate); :func:`synthesize` switches
+    at a script's boundaries."""
+
+    def __init__(self, phase: Phase, seed: int = 0, rng: np.random.Generator | None = None) -> None:
+        self._rng = rng if rng is not None else np.random.default_rng(seed)
+        self.t_s = 0.0
+        self._breath_phase = self._rng.uniform(0, 2 * math.pi)
+        self._mayer_phase = self._rng.uniform(0, 2 * math.pi)
+        self._drift = 0.0
+        self._wander = 0.0
+        self._jitter = 1.0
+        self.phase = phase
+        self._before = phase
+        self._switched_at = -math.inf
+
+    def switch(self, phase: Phase, at_s: float | None = None) -> None:
+        """From now (or ``at_s``, s) on, ramp from the current phase to ``phase``."""
+        self._before = self.phase
+        self.phase = phase
+        self._switched_at = self.t_s if at_s is None else at_s
+
+    def _weight(self) -> float:
+        into = self.t_s - self._switched_at
+        return 1.0 if into >= RAMP_S else 0.5 - 0.5 * math.cos(math.pi * into / RAMP_S)
+
+    def next_rr_ms(self) -> float:
+        """The next interval (ms); :attr:`t_s` becomes the time of the beat that ends it."""
+        rng, now, before, w = self._rng, self.phase, self._before, self._weight()
+
+        def mix(name: str) -> float:
+            return float(w * getattr(now, name) + (1 - w) * getattr(before, name))
+
+        mean_ms = 60000.0 / mix("hr_bpm")
+        rr = (
+            mean_ms
+            + 0.5 * mix("rsa_ms") * math.exp(self._wander) * math.sin(self._breath_phase)
+            + 0.5 * mix("mayer_ms") * math.sin(self._mayer_phase)
+            + self._drift
+            + rng.normal(0.0, mix("noise_ms"))
+        )
+        rr = max(rr, 250.0)
+        step = rr / 1000.0
+        if not now.paced and rng.random() < step * mix("breathing_per_min") / 60.0:
+            self._jitter = 1.0 + rng.normal(0.0, BREATH_JITTER)  # a new breath, a new length
+        jitter = 1.0 if now.paced else self._jitter
+        self._breath_phase += 2 * math.pi * mix("breathing_per_min") / 60.0 * jitter * step
+        self._mayer_phase += 2 * math.pi * MAYER_HZ * step
+        decay = math.exp(-step / DRIFT_TAU_S)
+        self._drift = self._drift * decay + mix("drift_ms") * math.sqrt(1 - decay * decay) * rng.normal()
+        slow = math.exp(-step / WANDER_TAU_S)
+        self._wander = self._wander * slow + mix("vagal_wander") * math.sqrt(1 - slow * slow) * rng.normal()
+        self.t_s += step
+        return rr
 
 
 def synthesize(phases: Sequence[Phase], seed: int = 0, artifacts_per_hour: float = 0.0) -> SyntheticRR:
@@ -80,44 +129,17 @@ def synthesize(phases: Sequence[Phase], seed: int = 0, artifacts_per_hour: float
     rng = np.random.default_rng(seed)
     starts = np.concatenate([[0.0], np.cumsum([p.duration_s for p in phases])])
     total = float(starts[-1])
-    t = 0.0
-    breath_phase = rng.uniform(0, 2 * math.pi)
-    mayer_phase = rng.uniform(0, 2 * math.pi)
-    drift = 0.0
-    wander = 0.0
+    model = HeartModel(phases[0], rng=rng)
+    index = 0
     times: list[float] = []
     intervals: list[float] = []
     labels: list[int] = []
-    breath_rate_jitter = 1.0
-    while t < total:
-        index, before, w = _blend(phases, starts[:-1], t)
-        now = phases[index]
-
-        def mix(name: str, now: Phase = now, before: Phase = before, w: float = w) -> float:
-            return float(w * getattr(now, name) + (1 - w) * getattr(before, name))
-
-        mean_ms = 60000.0 / mix("hr_bpm")
-        rr = (
-            mean_ms
-            + 0.5 * mix("rsa_ms") * math.exp(wander) * math.sin(breath_phase)
-            + 0.5 * mix("mayer_ms") * math.sin(mayer_phase)
-            + drift
-            + rng.normal(0.0, mix("noise_ms"))
-        )
-        rr = max(rr, 250.0)
-        step = rr / 1000.0
-        if not now.paced and rng.random() < step * mix("breathing_per_min") / 60.0:
-            breath_rate_jitter = 1.0 + rng.normal(0.0, BREATH_JITTER)  # a new breath, a new length
-        jitter = 1.0 if now.paced else breath_rate_jitter
-        breath_phase += 2 * math.pi * mix("breathing_per_min") / 60.0 * jitter * step
-        mayer_phase += 2 * math.pi * MAYER_HZ * step
-        decay = math.exp(-step / DRIFT_TAU_S)
-        drift = drift * decay + mix("drift_ms") * math.sqrt(1 - decay * decay) * rng.normal()
-        slow = math.exp(-step / WANDER_TAU_S)
-        wander = wander * slow + mix("vagal_wander") * math.sqrt(1 - slow * slow) * rng.normal()
-        t += step
-        times.append(t)
-        intervals.append(rr)
+    while model.t_s < total:
+        while index + 1 < len(phases) and model.t_s >= starts[index + 1]:
+            index += 1
+            model.switch(phases[index], at_s=float(starts[index]))
+        intervals.append(model.next_rr_ms())
+        times.append(model.t_s)
         labels.append(index)
     t_s = np.asarray(times)
     rr_ms = np.asarray(intervals)

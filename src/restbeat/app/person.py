@@ -1,0 +1,64 @@
+"""What the store knows of the person when a live session starts: their baseline, what the practice learner
+has learned from their past prompts, and their resonance breathing rate."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import numpy as np
+
+from restbeat.app.replay import BaselineError, profile_from_store
+from restbeat.recovery.assess import Profile
+from restbeat.recovery.learning import PracticeLearner, Rebound, reward
+
+RESONANCE = "resonance"  # the outcomes row a resonance assessment is stored as
+DEFAULT_RATE_PER_MIN = 6.0
+
+
+def baseline(conn: sqlite3.Connection, before_utc: float | None = None) -> Profile:
+    """The person's profile from the store; an empty one (the reference then says it is still learning)
+    when there is nothing to learn from yet."""
+    try:
+        return profile_from_store(conn, before_utc)
+    except BaselineError:
+        return Profile()
+
+
+def learner_from_store(conn: sqlite3.Connection, seed: int = 0) -> PracticeLearner:
+    """The learner replayed from every answered prompt in the store, oldest first: an accepted practice
+    with a measured outcome is learned with its reward, a dismissal with the dismissal penalty."""
+    learner = PracticeLearner(seed=seed)
+    rebound = Rebound()
+    rows = conn.execute(
+        """
+        SELECT p.practice, p.response, p.detail, o.detail
+        FROM prompts AS p LEFT JOIN outcomes AS o ON o.prompt_id = p.id
+        WHERE p.response IN ('accepted', 'dismissed')
+        ORDER BY p.session_id, p.t_s
+        """
+    ).fetchall()
+    for practice, response, prompt_detail, outcome_detail in rows:
+        context = json.loads(prompt_detail).get("context")
+        if not context:
+            continue
+        x = np.asarray(context, dtype=np.float64)
+        if response == "dismissed":
+            learner.learn(practice, x, reward(None, rebound.mean, None, True))
+        elif outcome_detail is not None:
+            delta = json.loads(outcome_detail).get("delta_ln_rmssd")
+            learner.learn(practice, x, reward(delta, rebound.mean, None, False))
+    return learner
+
+
+def resonance_rate(conn: sqlite3.Connection) -> float | None:
+    """The breathing rate (breaths/min) of the latest resonance assessment that found one."""
+    rows = conn.execute(
+        "SELECT detail FROM outcomes WHERE practice = ? ORDER BY session_id DESC, started_t_s DESC",
+        (RESONANCE,),
+    ).fetchall()
+    for (detail,) in rows:
+        rate = json.loads(detail).get("best_rate_per_min")
+        if rate is not None:
+            return float(rate)
+    return None
