@@ -11,8 +11,16 @@ import datetime
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from restbeat import __version__
+
+if TYPE_CHECKING:
+    from restbeat.app.clock import ScaledClock
+    from restbeat.app.demo import DemoPerson
+    from restbeat.app.live import LiveShift, PacerSettings
+    from restbeat.devices.emulator import EmulatedStrap
+    from restbeat.ui.sessions import Headline, Script, ScriptFactory
 
 #: Context tags (kept in step with restbeat.store.writes.CONTEXTS, which the store enforces).
 CONTEXTS = ("pre-shift", "on-shift", "post-shift", "morning", "sleep", "breathing", "other")
@@ -220,6 +228,117 @@ def _replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _live(args: argparse.Namespace, make: ScriptFactory, title: str, context: str) -> int:
+    """Run a live command against a strap (or the emulated one) and print its summary."""
+    import asyncio
+
+    from rich.console import Console
+
+    from restbeat.app.monitor import SessionPlan
+    from restbeat.devices.ble import BluetoothUnavailableError
+    from restbeat.store.writes import check_context
+    from restbeat.ui.live_screen import render_summary
+    from restbeat.ui.sessions import emulated, emulated_plan, with_strap
+
+    factory = make
+    try:
+        check_context(context)
+    except ValueError as error:
+        raise CommandError(str(error)) from error
+    conn = _open_store(args.db)
+    console = Console()
+    plan = SessionPlan(context=context, seed=args.seed)
+    try:
+        if args.emulated:
+            summary = asyncio.run(
+                emulated(conn, emulated_plan(plan), console, factory, title=title, speed=args.speed)
+            )
+        else:
+            from dataclasses import replace
+
+            plan = replace(plan, strap_address=_strap_address(args.strap))
+            summary = asyncio.run(with_strap(conn, plan, console, factory, title))
+    except BluetoothUnavailableError as error:
+        raise CommandError(f"{error} (what was recorded is kept)") from error
+    console.print(render_summary(summary))
+    return 0
+
+
+def _monitor(args: argparse.Namespace) -> int:
+    from restbeat.ui.sessions import monitor_script
+
+    return _live(args, monitor_script, "restbeat monitor", args.context)
+
+
+def _pacer_settings(args: argparse.Namespace, conn_path: str | None) -> PacerSettings:
+    from restbeat.app.live import PacerSettings
+    from restbeat.app.person import DEFAULT_RATE_PER_MIN, resonance_rate
+
+    rate = args.rate
+    if rate is None:
+        rate = resonance_rate(_open_store(conn_path)) or DEFAULT_RATE_PER_MIN
+    inhale, exhale = args.ratio
+    return PacerSettings(rate_per_min=rate, inhale_share=inhale / (inhale + exhale))
+
+
+def _ratio(text: str) -> tuple[float, float]:
+    try:
+        inhale, exhale = (float(part) for part in text.split(":"))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an inhale:exhale ratio such as 4:6") from error
+    if inhale <= 0 or exhale <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: both parts must be positive")
+    return inhale, exhale
+
+
+def _breathe(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from rich.console import Console
+
+    from restbeat.recovery.wording import BREATHING_SAFETY
+    from restbeat.ui.sessions import breathe_script, pacer_only
+
+    settings = _pacer_settings(args, args.db)
+    duration = args.minutes * 60.0
+    console = Console()
+    console.print(BREATHING_SAFETY)
+    if args.no_strap:
+        breathed = asyncio.run(pacer_only(console, settings, duration))
+        console.print(
+            f"{breathed / 60:.1f} min at {settings.rate_per_min:g}/min (no strap: nothing measured)"
+        )
+        return 0
+
+    def make(
+        shift: LiveShift, person: DemoPerson | None, strap: EmulatedStrap | None, clock: ScaledClock | None
+    ) -> tuple[Script | None, Headline]:
+        shift.pacer = settings
+        return breathe_script(duration)(shift, person, strap, clock)
+
+    return _live(args, make, "restbeat breathe", "breathing")
+
+
+def _resonance(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from restbeat.app.breathe import ResonanceScript
+    from restbeat.ui.sessions import resonance_script
+
+    holder: list[ResonanceScript] = []
+    status = _live(args, resonance_script(holder), "restbeat resonance", "breathing")
+    result = holder[0].result if holder else None
+    console = Console()
+    if result is None:
+        console.print("the protocol was stopped before its end: no resonance rate stored")
+    elif result.best_rate_per_min is None:
+        console.print(f"no resonance rate found: {result.reason}")
+    else:
+        console.print(f"your resonance breathing rate: {result.best_rate_per_min:g}/min (stored)")
+        console.print(result.reason)
+    return status
+
+
 def _demo(args: argparse.Namespace) -> int:
     from rich.console import Console
 
@@ -394,6 +513,59 @@ def build_parser() -> argparse.ArgumentParser:
     )
     replayer.add_argument("--seed", type=int, default=0, help="seed of the practice choice (default 0)")
     replayer.set_defaults(handler=_replay)
+
+    def live_options(command: argparse.ArgumentParser) -> None:
+        command.add_argument("--strap", metavar="ADDRESS", help="the strap (default: the remembered one)")
+        command.add_argument(
+            "--emulated", action="store_true", help="use the emulated strap on a virtual link (no radio)"
+        )
+        command.add_argument(
+            "--speed", type=_positive, default=1.0, help="with --emulated: faster than real time (default 1)"
+        )
+        command.add_argument("--seed", type=int, default=0, help="seed of the practice choice (default 0)")
+        _add_db_option(command)
+
+    monitor = commands.add_parser(
+        "monitor",
+        help="record a shift live: HR, HRV against your usual, prompts when recovery lags",
+        description=(
+            "Connect to the strap, record the session and show HR, RMSSD over 60 s and 5 min against "
+            "your usual range, the state and why, the link, and prompts. Keys: b breathe now, a annotate, "
+            "s snooze prompts, q stop."
+        ),
+    )
+    monitor.add_argument("--context", default="on-shift", choices=CONTEXTS, help="context tag (on-shift)")
+    live_options(monitor)
+    monitor.set_defaults(handler=_monitor)
+
+    breathe = commands.add_parser(
+        "breathe",
+        help="paced breathing with a pacer, measured with the strap",
+        description=(
+            "A breathing pacer driven by the clock. With a strap: 2 min quiet, the pacer, 2 min quiet, "
+            "then RMSSD before/during/after, the HR swing per breath and whether your breathing followed "
+            "the pacer, stored as a practice outcome."
+        ),
+    )
+    breathe.add_argument(
+        "--rate", type=_positive, default=None, help="breaths/min (default: your resonance rate, else 6)"
+    )
+    breathe.add_argument("--ratio", type=_ratio, default=(4.0, 6.0), help="inhale:exhale (default 4:6)")
+    breathe.add_argument("--minutes", type=_positive, default=2.5, help="length of the pacer (default 2.5)")
+    breathe.add_argument("--no-strap", action="store_true", help="the pacer alone, nothing measured")
+    live_options(breathe)
+    breathe.set_defaults(handler=_breathe)
+
+    resonance = commands.add_parser(
+        "resonance",
+        help="find your resonance breathing rate (about 14 min, strap needed)",
+        description=(
+            "2-min trials at 6.5, 6, 5.5, 5 and 4.5 breaths/min with 1 min of normal breathing between "
+            "them; the rate with the largest HR swing and low-frequency peak becomes your pace."
+        ),
+    )
+    live_options(resonance)
+    resonance.set_defaults(handler=_resonance)
 
     demo = commands.add_parser(
         "demo",

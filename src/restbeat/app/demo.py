@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -47,10 +48,16 @@ STRESS = dataclasses.replace(
 SEATED = dataclasses.replace(CALM, hr_bpm=64, rsa_ms=95, label="check-in")
 
 
+RESONANCE_PER_MIN = 5.5  # the demo wearer's resonance rate
+
+
 def paced(rate_per_min: float) -> Phase:
-    """Breathing at the pacer's rate: slow breathing makes RSA large (resonance near 6/min)."""
+    """Breathing at the pacer's rate: slow breathing makes RSA large, most of all at the wearer's resonance
+    rate (5.5/min: RSA 160 ms there, falling to 90 ms a few breaths/min away, as the baroreflex resonance
+    makes it; Vaschillo et al. 2002)."""
+    rsa = 90.0 + 70.0 * math.exp(-(((rate_per_min - RESONANCE_PER_MIN) / 1.0) ** 2))
     return dataclasses.replace(
-        CALM, hr_bpm=66, rsa_ms=150, mayer_ms=10, breathing_per_min=rate_per_min, paced=True, label="paced"
+        CALM, hr_bpm=66, rsa_ms=rsa, mayer_ms=10, breathing_per_min=rate_per_min, paced=True, label="paced"
     )
 
 
@@ -86,6 +93,17 @@ class DemoPerson:
                     yield rr - first
                 continue
             yield rr
+
+
+def follow_practice(shift: LiveShift, person: DemoPerson, otherwise: Phase = CALM) -> bool:
+    """The emulated wearer does what the screen asks: breathes at the pacer's rate while a paced practice
+    runs, rests during any other; else ``otherwise``.  True while a practice runs."""
+    practice = shift.practice
+    if practice is not None and practice.ended_s is None:
+        person.follow(paced(practice.pacer.rate_per_min) if practice.pacer is not None else CALM)
+        return True
+    person.follow(otherwise)
+    return False
 
 
 @dataclass

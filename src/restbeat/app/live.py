@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from restbeat.app.pipeline import ShiftPipeline
 from restbeat.beats import BeatQuality
@@ -47,7 +48,7 @@ BREATHING = "paced-breathing"
 SNAPSHOT_EVERY_S = 5.0  # metric rows kept for the review, per window
 SPARK_EVERY_S = 30.0  # one sparkline point (60-s RMSSD) per 30 s: 60 points = 30 min
 SPARK_POINTS = 60
-BEAT_MEMORY_S = 15 * 60.0  # beats kept for the practice analysis: 2 min before + up to 10 min + 2 min after
+BEAT_MEMORY_S = 20 * 60.0  # beats kept for practice analysis: the 14-min resonance protocol and a margin
 AFTER_S = 120.0
 PROMPT_EXPIRES_S = 5 * 60.0
 
@@ -89,6 +90,7 @@ class PracticeRun:
     ended_s: float | None = None
     response: BreathingResponse | None = None
     outcome_id: int | None = None
+    measured: bool = True
 
     @property
     def measuring(self) -> bool:
@@ -286,20 +288,29 @@ class LiveShift:
         self.notes.append(f"{_clock_text(now_s - self.origin_s)} note: {text}")
 
     def start_practice(
-        self, practice: Practice | None, now_s: float, open_prompt: OpenPrompt | None = None
+        self,
+        practice: Practice | None,
+        now_s: float,
+        open_prompt: OpenPrompt | None = None,
+        *,
+        duration_s: float | None = None,
+        pacer: PacerSettings | None = None,
+        measured: bool = True,
     ) -> PracticeRun:
-        """Start ``practice`` (paced breathing when None) now; a running one is ended first."""
+        """Start ``practice`` (paced breathing when None) now, for its catalogue length or ``duration_s``
+        (s), at the session's pace or ``pacer``; a running one is ended first.  ``measured`` False: no
+        outcome (a resonance trial, analysed as a whole protocol)."""
         if self.practice is not None and self.practice.ended_s is None:
             self.stop_practice(now_s)
         chosen = practice or by_id(BREATHING)
-        pacer = self.pacer if chosen.id == BREATHING else None
         run = PracticeRun(
             chosen,
             now_s,
-            float(chosen.duration_s),
-            pacer,
+            float(chosen.duration_s) if duration_s is None else duration_s,
+            (pacer or self.pacer) if chosen.id == BREATHING else None,
             prompt=open_prompt.prompt if open_prompt else None,
             prompt_id=open_prompt.prompt_id if open_prompt else None,
+            measured=measured,
         )
         self.practice = run
         return run
@@ -318,7 +329,9 @@ class LiveShift:
         run = self.practice
         if run is not None and run.ended_s is None and now_s >= run.started_s + run.duration_s:
             run.ended_s = run.started_s + run.duration_s
-        if run is not None and run.ended_s is not None and self._latest_t_s >= run.ended_s + AFTER_S:
+        if run is not None and run.ended_s is not None and not run.measured:
+            self.practice = None
+        elif run is not None and run.ended_s is not None and self._latest_t_s >= run.ended_s + AFTER_S:
             self._measure(run)
         if self.prompt is not None and now_s - self.prompt.shown_s >= PROMPT_EXPIRES_S:
             self.respond(Response.EXPIRED, now_s)
@@ -333,7 +346,8 @@ class LiveShift:
             self.respond(Response.EXPIRED, now_s)
         if self.practice is not None and self.practice.response is None:
             self.stop_practice(now_s)
-            self._measure(self.practice)
+            if self.practice.measured:
+                self._measure(self.practice)
         counts = self._counts
         window = self.pipeline.snapshot.window(300.0) if self.pipeline.snapshot is not None else None
         return LiveSummary(
@@ -457,12 +471,19 @@ class LiveShift:
             if self.on_prompt is not None:
                 self.on_prompt(self.prompt)
 
+    def recent_beats(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """The beats of the last 20 min usable for HRV: times (s) and intervals (ms)."""
+        usable = (int(BeatQuality.GOOD), int(BeatQuality.CORRECTED))
+        beats = [(t, rr) for t, rr, quality in self._beats if quality in usable]
+        return (
+            np.array([b[0] for b in beats], dtype=np.float64),
+            np.array([b[1] for b in beats], dtype=np.float64),
+        )
+
     def _measure(self, run: PracticeRun) -> None:
         """The outcome of a finished practice from the beats kept, stored and learned from."""
         assert run.ended_s is not None
-        beats = [(t, rr) for t, rr, quality in self._beats if quality != int(BeatQuality.EXCLUDED)]
-        t_s = np.array([b[0] for b in beats], dtype=np.float64)
-        rr_ms = np.array([b[1] for b in beats], dtype=np.float64)
+        t_s, rr_ms = self.recent_beats()
         rate = run.pacer.rate_per_min if run.pacer is not None else self.pacer.rate_per_min
         inhale = run.pacer.inhale_s if run.pacer is not None else None
         run.response = breathing_response(t_s, rr_ms, run.started_s, run.ended_s, rate, inhale_s=inhale)
@@ -495,7 +516,8 @@ def effect_text(run: PracticeRun) -> str:
             if abs(response.delta_ln_rmssd) < 0.1
             else ("up" if response.delta_ln_rmssd > 0 else "down")
         )
-        parts.append(f"RMSSD {before:.0f} ms before, {after:.0f} ms after ({change})")
+        during = "" if response.rmssd_during_ms is None else f", {response.rmssd_during_ms:.0f} ms during"
+        parts.append(f"RMSSD {before:.0f} ms before{during}, {after:.0f} ms after ({change})")
     else:
         parts.append("not enough clean beats before and after to compare")
     if run.pacer is not None and response.rsa_bpm is not None:

@@ -7,7 +7,7 @@ connection gets a fresh central controller on the link, removed again when it en
 keep answering).  bumble's ``Device.connect`` can hang when the peer is not advertising, so the connect is
 bounded with ``asyncio.wait_for``.  The link has no radio model: link loss is injected by the emulator.
 
-bumble is an optional dependency (the ``emulator`` extra); this module imports it on use.
+bumble is imported on use, so `restbeat --help` stays fast.
 """
 
 from __future__ import annotations

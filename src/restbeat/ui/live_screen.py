@@ -33,6 +33,7 @@ class LiveScreen:
         *,
         title: str = "restbeat monitor",
         script: Callable[[float], bool] | None = None,
+        headline: Callable[[float], str] | None = None,
         notifications: bool = True,
     ) -> None:
         self.shift = shift
@@ -40,6 +41,7 @@ class LiveScreen:
         self.now = now
         self.title = title
         self.script = script
+        self.headline = headline
         self.notifications = notifications
         self.note: str | None = None  # a note being typed after `a`
         shift.on_prompt = self._announce
@@ -86,6 +88,8 @@ class LiveScreen:
         """The screen now (also the note being typed)."""
         now = self.now()
         grid = Table.grid()
+        if self.headline is not None:
+            grid.add_row(Text(self.headline(now), style="bold"))
         grid.add_row(render_monitor(self.shift.view(now), now, self.title))
         if self.note is not None:
             grid.add_row(Text(f"note: {self.note}▌  (Enter saves, Esc cancels)", style="bold"))

@@ -84,7 +84,7 @@ def _state_line(view: LiveView) -> Text:
     text = Text()
     text.append(view.state.value.upper(), style=STATE_STYLE[view.state])
     text.append(f"  {view.state_why}")
-    if view.gate and view.gate != "readable":
+    if view.gate and view.gate not in ("readable", view.state_why):
         text.append(f"  ({view.gate})", style="dim")
     return text
 
