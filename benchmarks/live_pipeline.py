@@ -8,7 +8,8 @@ of beat time, each with the RR intervals ended since the previous one (as ``Emul
 them), arriving 30-80 ms after the second (seeded).  Where the record leaves intervals out (around non-N
 beats), a gap of up to 3 s is sent as one long interval (a missed beat, for the artifact correction to
 handle) and a longer gap as packets without RR (the timeline starts a new segment after it).  The person's
-baseline is learned from the record's last 6 h (rebased to start at 0), which the replay does not reach.
+baseline is learned from the record's last 6 h (rebased to start at 0), which a replay of up to 16 h
+does not reach.
 
 1. Per-beat cost (``--timing-hours``, 1 h): each notification is timed (``perf_counter_ns``) from the raw
    bytes: decode (``parse_measurement``) plus ``LiveShift.on_packet`` (timeline, artifact correction, rolling
@@ -61,7 +62,7 @@ from restbeat.store.writes import SessionStart
 from tests.support.shared_data import shared
 
 RECORD = "nsr001"
-ORIGIN_S = 10_000.0  # the session clock (a monotonic clock's reading) at the first packet's second
+ORIGIN_S = 10_000.0  # the session clock (a monotonic clock's reading) when the strap starts sending
 STARTED_UTC = 1_750_000_000.0
 MERGE_GAP_S = 3.0  # a left-out stretch up to this long is sent as one interval; longer: packets without RR
 LATENCY_S = (0.03, 0.08)
