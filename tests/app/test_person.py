@@ -16,11 +16,12 @@ from restbeat.app.demo import CALM, SEATED, write_check_in
 from restbeat.app.live import PacerSettings
 from restbeat.app.monitor import SessionPlan, new_shift
 from restbeat.app.person import DEFAULT_RATE_PER_MIN, RESONANCE, baseline, learner_from_store, resonance_rate
-from restbeat.beats import BeatQuality
+from restbeat.beats import BeatClass, BeatQuality
 from restbeat.devices.rr_synth import synthesize
 from restbeat.recovery.assess import Profile
 from restbeat.recovery.learning import PracticeLearner, Rebound, reward
 from restbeat.store.database import open_database
+from restbeat.store.queries import session_beats
 from restbeat.store.recorder import SessionRecorder
 from restbeat.store.writes import SessionStart
 
@@ -59,7 +60,7 @@ def _answered(
     return prompt_id
 
 
-def _expected(conn: sqlite3.Connection, learner: PracticeLearner, reference: PracticeLearner) -> None:
+def _same_learning(learner: PracticeLearner, reference: PracticeLearner) -> None:
     for practice in PRACTICES:
         assert learner.episodes(practice) == reference.episodes(practice), practice
         for x in (CALM_X, DEEP_X):
@@ -67,7 +68,9 @@ def _expected(conn: sqlite3.Connection, learner: PracticeLearner, reference: Pra
             assert learner.expected(practice, context) == pytest.approx(reference.expected(practice, context))
 
 
-def test_the_learner_replays_accepted_practices_with_an_outcome_and_dismissals(conn: sqlite3.Connection) -> None:
+def test_the_learner_replays_accepted_practices_with_an_outcome_and_dismissals(
+    conn: sqlite3.Connection,
+) -> None:
     first = _session(conn, STARTED.timestamp() - 86400)
     _answered(first, 1800.0, "paced-breathing", "accepted", CALM_X, outcome={"delta_ln_rmssd": 0.4})
     _answered(first, 4000.0, "micro-break", "dismissed", DEEP_X)
@@ -75,7 +78,9 @@ def test_the_learner_replays_accepted_practices_with_an_outcome_and_dismissals(c
     _answered(first, 7000.0, "compassion-pause", "snoozed", CALM_X)
     _answered(first, 8000.0, "grounding-54321", "expired", DEEP_X)
     _answered(first, 9000.0, "paced-breathing", None, CALM_X)  # never answered
-    _answered(first, 9500.0, "paced-breathing", "accepted", None, outcome={"delta_ln_rmssd": 0.9})  # no context
+    _answered(
+        first, 9500.0, "paced-breathing", "accepted", None, outcome={"delta_ln_rmssd": 0.9}
+    )  # no context
     first.add_outcome("paced-breathing", 9900.0, 10050.0, detail={"delta_ln_rmssd": 0.5})  # self-started
     first.close()
     second = _session(conn, STARTED.timestamp())
@@ -91,7 +96,7 @@ def test_the_learner_replays_accepted_practices_with_an_outcome_and_dismissals(c
     reference.learn("paced-breathing", np.asarray(DEEP_X), reward(-0.2, rebound, None, False))
     reference.learn("micro-break", np.asarray(CALM_X), reward(None, rebound, None, False))
     assert [learner.episodes(p) for p in PRACTICES] == [2, 2, 0, 0, 0]
-    _expected(conn, learner, reference)
+    _same_learning(learner, reference)
     # the dismissal counted as a penalty: micro-break looks worse than untried in the dismissed context
     assert learner.expected("micro-break", np.asarray(DEEP_X)) < PracticeLearner().expected(
         "micro-break", np.asarray(DEEP_X)
@@ -101,7 +106,7 @@ def test_the_learner_replays_accepted_practices_with_an_outcome_and_dismissals(c
 def test_an_empty_store_gives_a_fresh_learner_with_the_seed(conn: sqlite3.Connection) -> None:
     learner = learner_from_store(conn, seed=5)
     assert learner.seed == 5
-    _expected(conn, learner, PracticeLearner())
+    _same_learning(learner, PracticeLearner())
     x = np.asarray(CALM_X)
     assert learner.choose(PRACTICES, x) == PracticeLearner(seed=5).choose(PRACTICES, x)
 
@@ -151,11 +156,17 @@ def test_baseline_from_a_check_in(conn: sqlite3.Connection) -> None:
     assert baseline(conn, STARTED.timestamp()) == Profile()  # only sessions that started before
 
 
+def test_the_check_in_beats_carry_a_beat_class(conn: sqlite3.Connection) -> None:
+    session_id = write_check_in(conn, STARTED)
+    kinds = set(session_beats(conn, session_id).kind)
+    assert kinds <= {str(kind) for kind in BeatClass}
+
+
 def test_a_rejected_check_in_gives_an_empty_baseline(conn: sqlite3.Connection) -> None:
     rr = synthesize([dataclasses.replace(SEATED, duration_s=60.0)], seed=3)  # stopped after 1 min
     recorder = _session(conn, STARTED.timestamp(), "pre-shift")
     for t, value in zip(rr.t_s, rr.rr_ms, strict=True):
-        recorder.add_beat(float(t), float(value), 0, BeatQuality.GOOD, "N")
+        recorder.add_beat(float(t), float(value), 0, BeatQuality.GOOD, str(BeatClass.NORMAL))
     recorder.close()
     assert baseline(conn) == Profile()
 
@@ -164,7 +175,7 @@ def test_baseline_from_a_past_shift(conn: sqlite3.Connection) -> None:
     rr = synthesize([dataclasses.replace(CALM, duration_s=40 * 60.0)], seed=8)
     recorder = _session(conn, STARTED.timestamp() - 86400)
     for t, value in zip(rr.t_s, rr.rr_ms, strict=True):
-        recorder.add_beat(float(t), float(value), 0, BeatQuality.GOOD, "N")
+        recorder.add_beat(float(t), float(value), 0, BeatQuality.GOOD, str(BeatClass.NORMAL))
     recorder.close()
     profile = baseline(conn, STARTED.timestamp())
     assert profile.check_in is None

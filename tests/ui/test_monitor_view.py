@@ -107,11 +107,6 @@ def test_the_prompt_card() -> None:
     assert NOT_A_MEDICAL_DEVICE[:30] in text
 
 
-@pytest.mark.xfail(
-    reason="the prompt card puts NOT_A_MEDICAL_DEVICE in the panel subtitle, which rich cuts to the card's "
-    "width: at 100 columns it ends at '...treat or prevent' (at 80 columns much earlier)",
-    strict=True,
-)
 def test_the_prompt_card_shows_the_whole_not_a_medical_device_line() -> None:
     text = screen(prompt=OpenPrompt(PROMPT, 1, 6897.6))
     assert "any condition." in " ".join(line.strip("│╰╯─ ") for line in text.splitlines())

@@ -31,7 +31,7 @@ import numpy as np
 
 from restbeat.app.clock import ScaledClock
 from restbeat.app.live import LiveShift
-from restbeat.beats import BeatQuality
+from restbeat.beats import BeatClass, BeatQuality
 from restbeat.devices.ble import StrapSupervisor, SupervisorConfig
 from restbeat.devices.emulator import EmulatedStrap
 from restbeat.devices.rr_synth import HeartModel, Phase, synthesize
@@ -214,6 +214,6 @@ def write_check_in(conn: sqlite3.Connection, started: dt.datetime, seed: int = 3
         clock=time.monotonic,
     )
     for t, value in zip(rr.t_s, rr.rr_ms, strict=True):
-        recorder.add_beat(float(t), float(value), 0, BeatQuality.GOOD, "N")
+        recorder.add_beat(float(t), float(value), 0, BeatQuality.GOOD, str(BeatClass.NORMAL))
     recorder.close(ended_utc=started.timestamp() + float(rr.t_s[-1]))
     return recorder.session_id

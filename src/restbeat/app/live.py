@@ -300,8 +300,11 @@ class LiveShift:
         """Start ``practice`` (paced breathing when None) now, for its catalogue length or ``duration_s``
         (s), at the session's pace or ``pacer``; a running one is ended first.  ``measured`` False: no
         outcome (a resonance trial, analysed as a whole protocol)."""
-        if self.practice is not None and self.practice.ended_s is None:
+        previous = self.practice
+        if previous is not None and previous.response is None:  # replaced: measured with what there is
             self.stop_practice(now_s)
+            if previous.measured:
+                self._measure(previous)
         chosen = practice or by_id(BREATHING)
         run = PracticeRun(
             chosen,
@@ -483,6 +486,10 @@ class LiveShift:
     def _measure(self, run: PracticeRun) -> None:
         """The outcome of a finished practice from the beats kept, stored and learned from."""
         assert run.ended_s is not None
+        if run.ended_s <= run.started_s:  # stopped the moment it started: nothing was done to measure
+            if self.practice is run:
+                self.practice = None
+            return
         t_s, rr_ms = self.recent_beats()
         rate = run.pacer.rate_per_min if run.pacer is not None else self.pacer.rate_per_min
         inhale = run.pacer.inhale_s if run.pacer is not None else None

@@ -99,9 +99,10 @@ def prompt_panel(open_prompt: OpenPrompt) -> Panel:
         body.append(f"  {number}. {step}\n")
     for line in card.safety:
         body.append(f"{line}\n", style="yellow")
+    body.append(f"{card.footer}\n", style="dim")
     body.append(PROMPT_KEYS, style="bold cyan")
     minutes = f"{card.duration_s / 60:g} min"
-    return Panel(body, title=f"{card.title} · {minutes}", subtitle=card.footer, border_style="cyan")
+    return Panel(body, title=f"{card.title} · {minutes}", border_style="cyan")
 
 
 def practice_panel(run: PracticeRun, elapsed_s: float, hr_bpm: float | None) -> Panel:
