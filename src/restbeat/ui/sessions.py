@@ -65,6 +65,17 @@ def demo_script(speed: float) -> ScriptFactory:
     return make
 
 
+def _worn(shift: LiveShift, person: DemoPerson | None, script: Script) -> Script:
+    """``script``, with an emulated wearer (if any) following the practice on screen."""
+
+    def step(now: float) -> bool:
+        if person is not None:
+            follow_practice(shift, person)
+        return script(now)
+
+    return step
+
+
 def breathe_script(duration_s: float) -> ScriptFactory:
     """`restbeat breathe` with a strap: quiet, the pacer, quiet; measured."""
 
@@ -72,13 +83,7 @@ def breathe_script(duration_s: float) -> ScriptFactory:
         shift: LiveShift, person: DemoPerson | None, strap: EmulatedStrap | None, clock: ScaledClock | None
     ) -> tuple[Script | None, Headline]:
         script = BreatheScript(shift, duration_s)
-
-        def step(now: float) -> bool:
-            if person is not None:
-                follow_practice(shift, person)
-            return script(now)
-
-        return step, script.headline
+        return _worn(shift, person, script), script.headline
 
     return make
 
@@ -91,13 +96,7 @@ def resonance_script(holder: list[ResonanceScript]) -> ScriptFactory:
     ) -> tuple[Script | None, Headline]:
         script = ResonanceScript(shift)
         holder.append(script)
-
-        def step(now: float) -> bool:
-            if person is not None:
-                follow_practice(shift, person)
-            return script(now)
-
-        return step, script.headline
+        return _worn(shift, person, script), script.headline
 
     return make
 
