@@ -240,7 +240,6 @@ def _live(args: argparse.Namespace, make: ScriptFactory, title: str, context: st
     from restbeat.ui.live_screen import render_summary
     from restbeat.ui.sessions import emulated, emulated_plan, with_strap
 
-    factory = make
     try:
         check_context(context)
     except ValueError as error:
@@ -251,13 +250,13 @@ def _live(args: argparse.Namespace, make: ScriptFactory, title: str, context: st
     try:
         if args.emulated:
             summary = asyncio.run(
-                emulated(conn, emulated_plan(plan), console, factory, title=title, speed=args.speed)
+                emulated(conn, emulated_plan(plan), console, make, title=title, speed=args.speed)
             )
         else:
             from dataclasses import replace
 
             plan = replace(plan, strap_address=_strap_address(args.strap))
-            summary = asyncio.run(with_strap(conn, plan, console, factory, title))
+            summary = asyncio.run(with_strap(conn, plan, console, make, title))
     except BluetoothUnavailableError as error:
         raise CommandError(f"{error} (what was recorded is kept)") from error
     console.print(render_summary(summary))

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -196,7 +196,7 @@ class LiveShift:
             self.recorder.add_packet(packet.arrival_s, packet.connection, packet.raw)
         contact = packet.measurement.contact
         if contact is not None and contact != self.link.contact:
-            self.link = _replace_link(self.link, contact=contact)
+            self.link = replace(self.link, contact=contact)
         for beat in self.timeline.push(packet):
             outcomes = self.pipeline.push(
                 beat.t_s,
@@ -226,17 +226,17 @@ class LiveShift:
                 link.strap,
             )
             if event.state.value == "reconnecting" and link.state == "streaming":
-                self.notes.append(f"{_clock_text(event.t_s - self.origin_s)} link dropped: {event.reason}")
+                self.notes.append(f"{clock_text(event.t_s - self.origin_s)} link dropped: {event.reason}")
             detail: dict[str, Any] = {"state": event.state.value, "reason": event.reason}
         elif isinstance(event, BatteryLevel):
-            self.link = _replace_link(link, battery=event.percent)
+            self.link = replace(link, battery=event.percent)
             detail = {"percent": event.percent}
         elif isinstance(event, ContactChanged):
-            self.link = _replace_link(link, contact=event.contact)
+            self.link = replace(link, contact=event.contact)
             detail = {"contact": event.contact}
         elif isinstance(event, StrapDetails):
             name = " ".join(part for part in (event.manufacturer, event.model) if part) or None
-            self.link = _replace_link(link, strap=name)
+            self.link = replace(link, strap=name)
             detail = {"manufacturer": event.manufacturer, "model": event.model, "firmware": event.firmware}
             if self.recorder is not None:
                 self.recorder.update_strap(
@@ -244,7 +244,7 @@ class LiveShift:
                 )
         else:
             assert isinstance(event, BadPacket)
-            self.notes.append(f"{_clock_text(event.t_s - self.origin_s)} bad packet kept: {event.error}")
+            self.notes.append(f"{clock_text(event.t_s - self.origin_s)} bad packet kept: {event.error}")
             detail = {"raw": event.raw.hex(), "error": event.error}
         if self.recorder is not None:
             self.recorder.add_event(event.t_s, type(event).__name__, detail)
@@ -279,13 +279,13 @@ class LiveShift:
         elif self.pipeline.recommender is not None:
             self.pipeline.recommender.snooze(self._beat_time(now_s))
         minutes = self.pipeline.policy.snooze_s / 60
-        self.notes.append(f"{_clock_text(now_s - self.origin_s)} prompts snoozed for {minutes:.0f} min")
+        self.notes.append(f"{clock_text(now_s - self.origin_s)} prompts snoozed for {minutes:.0f} min")
 
     def annotate(self, text: str, now_s: float) -> None:
         """A note at this moment of the session."""
         if self.recorder is not None:
             self.recorder.add_annotation(now_s, text)
-        self.notes.append(f"{_clock_text(now_s - self.origin_s)} note: {text}")
+        self.notes.append(f"{clock_text(now_s - self.origin_s)} note: {text}")
 
     def start_practice(
         self,
@@ -460,7 +460,7 @@ class LiveShift:
         if isinstance(outcome, StateChange):
             self._last_why = outcome.reason.text()
             self.notes.append(
-                f"{_clock_text(t_s - self.origin_s)} {outcome.after.value}: {outcome.reason.text()}"
+                f"{clock_text(t_s - self.origin_s)} {outcome.after.value}: {outcome.reason.text()}"
             )
         elif isinstance(outcome, Prompt):
             prompt_id = None
@@ -506,7 +506,7 @@ class LiveShift:
             value = reward(run.response.delta_ln_rmssd, self.rebound.mean, None, False)
             self.pipeline.learner.learn(run.practice.id, np.asarray(run.prompt.context), value)
         self.notes.append(
-            f"{_clock_text(run.ended_s - self.origin_s)} {run.practice.name}: {effect_text(run)}"
+            f"{clock_text(run.ended_s - self.origin_s)} {run.practice.name}: {effect_text(run)}"
         )
 
 
@@ -563,13 +563,7 @@ def _response_detail(run: PracticeRun) -> dict[str, Any]:
     return detail
 
 
-def _replace_link(link: LinkView, **changes: Any) -> LinkView:
-    from dataclasses import replace
-
-    return replace(link, **changes)
-
-
-def _clock_text(seconds: float) -> str:
-    """Elapsed time as H:MM:SS."""
+def clock_text(seconds: float) -> str:
+    """Seconds as H:MM:SS."""
     seconds = max(int(seconds), 0)
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"

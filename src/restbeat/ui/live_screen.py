@@ -11,11 +11,11 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from restbeat.app.live import LiveShift, LiveSummary, OpenPrompt, effect_text
+from restbeat.app.live import LiveShift, LiveSummary, OpenPrompt, clock_text, effect_text
 from restbeat.recovery.recommend import Response
 from restbeat.recovery.wording import NOT_A_MEDICAL_DEVICE
 from restbeat.ui.keys import KeyReader
-from restbeat.ui.monitor_view import clock_text, render_monitor
+from restbeat.ui.monitor_view import render_monitor
 from restbeat.ui.notify import notify
 
 REFRESH_S = 0.2  # five frames a second of real time: the pacer's bar moves smoothly

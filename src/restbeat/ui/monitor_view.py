@@ -7,7 +7,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from restbeat.app.live import LiveView, OpenPrompt, PracticeRun, effect_text
+from restbeat.app.live import LiveView, OpenPrompt, PracticeRun, clock_text, effect_text
 from restbeat.recovery.assess import State
 from restbeat.recovery.wording import practice_card
 from restbeat.ui.pacer import pacer_frame, render_pacer
@@ -16,12 +16,6 @@ _BLOCKS = "▁▂▃▄▅▆▇█"
 STATE_STYLE = {State.SETTLED: "green", State.RECOVERING: "yellow", State.STRAINED: "bold red"}
 KEYS = "b breathe now · a annotate · s snooze prompts · q stop"
 PROMPT_KEYS = "y start · s snooze · n dismiss"
-
-
-def clock_text(seconds: float) -> str:
-    """Seconds as H:MM:SS."""
-    whole = max(int(seconds), 0)
-    return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
 
 
 def sparkline(values: tuple[float | None, ...], low: float | None = None, high: float | None = None) -> str:
