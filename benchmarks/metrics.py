@@ -93,6 +93,7 @@ def spectral_refresh_cost(t_s: np.ndarray, rr: np.ndarray, seg: np.ndarray, repe
     """Median cost (s) of one 10-s spectral refresh over a full 300-s window."""
     stream = HRVStream()
     tracker = stream._spectral
+    assert tracker is not None  # the default config refreshes spectral values
     longest = np.bincount(seg).argmax()
     idx = np.flatnonzero(seg == longest)[:600]
     for i in idx:

@@ -483,3 +483,28 @@ def test_packets_are_kept_raw_and_their_contact_flag_shown(bare: Scene) -> None:
         (0, pytest.approx(1.0), 1, hrs.encode_measurement(lost)),
         (1, pytest.approx(2.0), 1, hrs.encode_measurement(back)),
     ]
+
+
+def test_beats_never_commit_and_windows_are_kept_on_the_assessment_ticks(
+    bare: Scene, calm_then_stress: list[float]
+) -> None:
+    """The per-beat path only fills the recorder's buffers (its flusher commits, beside it); the windows
+    are kept every 5 s of beat time, on the ticks where the assessment reads them."""
+    bare.strap.play(calm_then_stress, until_s=ORIGIN_S + 600.0)
+    recorder = bare.shift.recorder
+    assert recorder is not None
+    assert recorder.commits == 0 and recorder.pending > 0
+    rows = bare.records("snapshots")
+    assert recorder.commits == 1
+    by_time: dict[float, set[float]] = {}
+    for row in rows:
+        by_time.setdefault(row["t_s"], set()).add(row["window_s"])
+    assert all(windows == {60.0, 300.0} for windows in by_time.values())
+    times = np.array(sorted(by_time))
+    assert 600 / 5 - 5 <= times.size <= 600 / 5
+    gaps = np.diff(times)
+    # the ticks are on a 5-s grid of beat time, each on the first beat at or after its grid point
+    assert np.all((gaps > 3.0) & (gaps < 7.0))
+    assert gaps.mean() == pytest.approx(5.0, abs=0.1)
+    late = [row for row in rows if row["t_s"] > 400.0 and row["window_s"] == 300.0]
+    assert late and all(row["quality"] == "ok" and row["rmssd_ms"] > 0 for row in late)

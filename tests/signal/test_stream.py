@@ -192,3 +192,32 @@ def test_spectral_values_refresh_on_a_ten_second_timer() -> None:
     assert last.lf_hf_ratio is not None and last.lf_hf_ratio < 0.05
     assert last.breathing_rate_per_min == pytest.approx(15.0, abs=0.5)
     assert last.span_s == pytest.approx(300.0, abs=2.0)
+
+
+def test_windows_read_now_and_then_equal_windows_read_every_beat(nsr001: RRRecording) -> None:
+    """The live path adds beats and reads the windows only on its 5-s ticks: what it reads must be what a
+    stream read on every beat shows at that beat (the metrics are computed on read and cached per beat)."""
+    lazy, eager = HRVStream(NO_SPECTRAL), HRVStream(NO_SPECTRAL)
+    t_s, rr, seg = nsr001.t_s[:20_000].tolist(), nsr001.rr_ms[:20_000].tolist(), nsr001.segment_ids[:20_000]
+    read = 0
+    for i, (t, value, segment) in enumerate(zip(t_s, rr, seg.tolist(), strict=True)):
+        quality = BeatQuality.CORRECTED if i % 97 == 0 else BeatQuality.GOOD
+        lazy.add(t, value, quality, segment)
+        expected = eager.push(t, value, quality, segment)
+        if i % 37 == 0:
+            assert lazy.window(60.0) == expected.window(60.0)
+            assert lazy.snapshot() == expected
+            assert lazy.window(300.0) is lazy.window(300.0)  # read twice between beats: computed once
+            read += 1
+    assert read > 500
+
+
+def test_spectral_off_keeps_no_beats_for_it() -> None:
+    stream = HRVStream(NO_SPECTRAL)
+    for t, rr in _steady_beats(600):
+        stream.add(t, rr)
+    assert stream._spectral is None
+    assert stream.snapshot().spectral is None
+    assert stream.window(300.0).quality is WindowQuality.OK
+    with pytest.raises(KeyError, match="no 30-s window"):
+        stream.window(30.0)

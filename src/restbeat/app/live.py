@@ -2,8 +2,10 @@
 
 :class:`LiveShift` is synchronous and does no waiting: the monitor (or the demo) calls :meth:`on_packet` and
 :meth:`on_event` from the collector's callbacks and :meth:`tick` from its screen refresh, and reads
-:meth:`view` to draw.  Per beat it does O(1) work and only appends to the recorder's buffers; prompts and
-practice outcomes, which are rare, are written at once.
+:meth:`view` to draw.  Per beat it does O(1) work and only appends to the recorder's buffers, never
+touching the disk: the commits are the recorder's flusher's (:meth:`SessionRecorder.flush_periodically`, run
+beside the session, or ``maybe_flush`` from an offline driver).  Prompts and practice outcomes, which are
+rare, are written at once.
 
 A practice runs from its start to its planned end (or the person's stop); its outcome is measured once the
 2 min after it have been seen: RMSSD before, during and after, and for paced breathing the RSA amplitude
@@ -41,11 +43,10 @@ from restbeat.recovery.practices import Practice, by_id
 from restbeat.recovery.recommend import Prompt, Response
 from restbeat.signal.artifact_stream import CleanBeat
 from restbeat.signal.breathing import BreathingResponse, breathing_response
-from restbeat.signal.stream import HRVSnapshot, WindowQuality
+from restbeat.signal.stream import WindowQuality
 from restbeat.store.recorder import SessionRecorder
 
 BREATHING = "paced-breathing"
-SNAPSHOT_EVERY_S = 5.0  # metric rows kept for the review, per window
 SPARK_EVERY_S = 30.0  # one sparkline point (60-s RMSSD) per 30 s: 60 points = 30 min
 SPARK_POINTS = 60
 BEAT_MEMORY_S = 20 * 60.0  # beats kept for practice analysis: the 14-min resonance protocol and a margin
@@ -179,7 +180,6 @@ class LiveShift:
     _beats: deque[tuple[float, float, int]] = field(default_factory=deque)
     _spark: deque[float | None] = field(default_factory=lambda: deque(maxlen=SPARK_POINTS))
     _next_spark_s: float = -math.inf
-    _next_snapshot_s: float = -math.inf
     _counts: dict[str, int] = field(default_factory=lambda: {"beats": 0, "corrected": 0, "excluded": 0})
     _hr_sum: float = 0.0
     _last_why: str = "reading your first minutes"
@@ -208,8 +208,6 @@ class LiveShift:
             )
             for outcome in outcomes:
                 self._react(outcome, beat.t_s)
-        if self.recorder is not None:
-            self.recorder.maybe_flush()
 
     def on_event(self, event: LinkEvent) -> None:
         """A link event: shown, and kept in the store."""
@@ -421,7 +419,7 @@ class LiveShift:
         """The recommender runs on beat time: the latest beat's, never ahead of it."""
         return self._latest_t_s if math.isfinite(self._latest_t_s) else now_s
 
-    def _on_beat(self, beat: CleanBeat, snapshot: HRVSnapshot) -> None:
+    def _on_beat(self, beat: CleanBeat) -> None:
         t = beat.t_s
         self._latest_t_s = t
         counts = self._counts
@@ -438,10 +436,10 @@ class LiveShift:
             memory.popleft()
         recorder = self.recorder
         if recorder is not None:
-            recorder.add_beat(t, beat.rr_ms, beat.segment, beat.quality, str(beat.kind))
-            if t >= self._next_snapshot_s:
-                self._next_snapshot_s = t + SNAPSHOT_EVERY_S
-                for window in snapshot.windows:
+            recorder.add_beat(t, beat.rr_ms, beat.segment, beat.quality, beat.kind)
+            # the windows are kept on the assessment's ticks (every 5 s of beat time), which read them anyway
+            if beat.quality is not BeatQuality.EXCLUDED and self.pipeline.assessor.due(t):
+                for window in self.pipeline.stream.snapshot().windows:
                     recorder.add_snapshot(
                         t,
                         window.window_s,
@@ -453,7 +451,7 @@ class LiveShift:
                     )
         if t >= self._next_spark_s:
             self._next_spark_s = t + SPARK_EVERY_S
-            short = snapshot.window(60.0)
+            short = self.pipeline.stream.window(60.0)
             self._spark.append(short.rmssd_ms if short.quality is WindowQuality.OK else None)
 
     def _react(self, outcome: object, t_s: float) -> None:

@@ -36,23 +36,28 @@ def reading_of(window: WindowMetrics, t_s: float) -> WindowReading:
 @dataclass(slots=True)
 class ShiftPipeline:
     """One shift's pipeline.  ``push`` an interval (or ``push_clean`` a flagged beat); get the assessment's
-    events and the recommender's decisions back.  ``on_beat`` sees every clean beat and its snapshot (the
-    store and the UI subscribe there)."""
+    events and the recommender's decisions back.  ``on_beat`` sees every clean beat (the store and the UI
+    subscribe there, and read the windows from ``stream`` only when they need them)."""
 
     profile: Profile = field(default_factory=Profile)
     learner: PracticeLearner = field(default_factory=PracticeLearner)
     policy: PromptPolicy = field(default_factory=PromptPolicy)
     place: Place = Place.BEDSIDE
     assess_config: AssessConfig = field(default_factory=AssessConfig)
-    on_beat: Callable[[CleanBeat, HRVSnapshot], None] | None = None
+    on_beat: Callable[[CleanBeat], None] | None = None
     correction: ArtifactStream = field(default_factory=ArtifactStream)
     stream: HRVStream = field(default_factory=lambda: HRVStream(DECISION_STREAM))
     assessor: Assessor = field(init=False)
     recommender: ShiftRecommender | None = field(init=False, default=None)
-    snapshot: HRVSnapshot | None = field(init=False, default=None)
+    beats: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
         self.assessor = Assessor(self.profile, self.assess_config)
+
+    @property
+    def snapshot(self) -> HRVSnapshot | None:
+        """The windows after the latest beat; None before the first."""
+        return self.stream.snapshot() if self.beats else None
 
     @property
     def assessment(self) -> Assessment | None:
@@ -78,6 +83,8 @@ class ShiftPipeline:
             first_after_connect=first_after_connect,
             follows_in_packet=follows_in_packet,
         )
+        if len(beats) == 1:
+            return self.push_clean(beats[0])
         outcomes: list[Outcome] = []
         for beat in beats:
             outcomes += self.push_clean(beat)
@@ -92,13 +99,13 @@ class ShiftPipeline:
 
     def push_clean(self, beat: CleanBeat) -> list[Outcome]:
         """One beat whose quality is already known."""
-        snapshot = self.stream.push(beat.t_s, beat.rr_ms, beat.quality, beat.segment)
-        self.snapshot = snapshot
+        self.stream.add(beat.t_s, beat.rr_ms, beat.quality, beat.segment)
+        self.beats += 1
         if self.on_beat is not None:
-            self.on_beat(beat, snapshot)
-        if beat.quality is BeatQuality.EXCLUDED:
+            self.on_beat(beat)
+        if beat.quality is BeatQuality.EXCLUDED or not self.assessor.due(beat.t_s):
             return []
-        events = self.assessor.update(reading_of(snapshot.window(READING_WINDOW_S), beat.t_s))
+        events = self.assessor.update(reading_of(self.stream.window(READING_WINDOW_S), beat.t_s))
         assessment = self.assessor.current
         if assessment is None or assessment.t_s != beat.t_s:  # no tick on this beat
             return list(events)

@@ -345,6 +345,11 @@ class Assessor:
             return self.profile.check_in.hr_bpm
         return self._rest_learned
 
+    def due(self, t_s: float) -> bool:
+        """Whether :meth:`update` at beat time ``t_s`` (s) would tick; between ticks a caller may skip
+        building the reading."""
+        return self._next_tick is None or t_s >= self._next_tick
+
     def update(self, reading: WindowReading) -> tuple[Event, ...]:
         """Take the window after a beat; does work only when a tick (5 s of beat time) is due."""
         tick = self.config.tick_s

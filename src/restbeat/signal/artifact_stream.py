@@ -277,15 +277,13 @@ class _Segment:
                 (self.source[i], start + p * piece / 1000.0, piece, kind, True, code)
                 for p in range(1, parts + 1)
             ]
-        self._trim()
+        if self.emitted - self.offset >= _TRIM_AT:
+            self._trim()
         return ready
 
     def _trim(self) -> None:
         """Drop buffer entries that were emitted long ago (keeps the last few for neighbour look-ups)."""
-        emitted_rel = self.emitted - self.offset
-        if emitted_rel < _TRIM_AT:
-            return
-        cut = emitted_rel - _KEEP
+        cut = self.emitted - self.offset - _KEEP
         for column in self.columns:
             del column[:cut]
         self.offset += cut
@@ -320,17 +318,23 @@ class ArtifactStream:
         segment = self._segment
         if segment is None:
             return []
+        ready = segment.emit_ready(final)
+        if final:
+            self._segment = None
+        if not ready:
+            return []
         beats: list[CleanBeat] = []
         config = self.config
+        classes = self._classes
         last_recorded = -1
-        for index, t_s, value, kind, corrected, code in segment.emit_ready(final):
-            if index != last_recorded:
+        for index, t_s, value, kind, corrected, code in ready:
+            in_range = math.isnan(value) or config.min_rr_ms <= value <= config.max_rr_ms  # NaN: merged
+            if classes is not None and index != last_recorded:
                 last_recorded = index
-                in_range = math.isnan(value) or config.min_rr_ms <= value <= config.max_rr_ms  # NaN: merged
-                self._record(index, code if in_range else int(_OUT_OF_RANGE))
+                classes.append((index, code if in_range else int(_OUT_OF_RANGE)))
             if math.isnan(t_s):  # merged away
                 continue
-            if value < config.min_rr_ms or value > config.max_rr_ms:
+            if not in_range:
                 beats.append(
                     CleanBeat(t_s, value, self._out_segment, BeatQuality.EXCLUDED, BeatClass.OUT_OF_RANGE)
                 )
@@ -338,8 +342,6 @@ class ArtifactStream:
                 continue
             quality = BeatQuality.CORRECTED if corrected else BeatQuality.GOOD
             beats.append(CleanBeat(t_s, value, self._out_segment, quality, CLASSES[kind]))
-        if final:
-            self._segment = None
         return beats
 
     def flush(self) -> list[CleanBeat]:

@@ -122,6 +122,7 @@ class _RollingWindow:
     __slots__ = (
         "_beats",
         "_config",
+        "_metrics",
         "_min_differences",
         "_pushes",
         "_shift",
@@ -141,10 +142,12 @@ class _RollingWindow:
         self._min_differences = math.ceil(config.min_differences_per_min * length_s / 60.0)
         # entries: [t_s, x = rr - shift, corrected, no_contact, d2 of the pair starting here or -1.0]
         self._beats: deque[list[float]] = deque()
+        self._metrics: WindowMetrics | None = None  # computed on first read after a change
         self.reset(0.0)
 
     def reset(self, shift_ms: float) -> None:
         self._beats.clear()
+        self._metrics = None
         self._shift = shift_ms
         self._pushes = 0
         self.sum_x = self.sum_x2 = self.sum_d2 = 0.0
@@ -153,6 +156,7 @@ class _RollingWindow:
     def push(self, t_s: float, rr_ms: float, corrected: float, no_contact: float) -> None:
         x = rr_ms - self._shift
         beats = self._beats
+        self._metrics = None
         if beats:
             tail = beats[-1]
             d = x - tail[1]
@@ -165,8 +169,10 @@ class _RollingWindow:
         beats.append([t_s, x, corrected, no_contact, -1.0])
         self.sum_x += x
         self.sum_x2 += x * x
-        self.n_corrected += int(corrected)
-        self.n_no_contact += int(no_contact)
+        if corrected:
+            self.n_corrected += 1
+        if no_contact:
+            self.n_no_contact += 1
         oldest_allowed = t_s - self.length_s
         while beats[0][0] <= oldest_allowed:
             self._evict(beats.popleft())
@@ -175,12 +181,13 @@ class _RollingWindow:
             self._resync()
 
     def _evict(self, entry: list[float]) -> None:
-        x = entry[1]
+        _, x, corrected, no_contact, d2 = entry
         self.sum_x -= x
         self.sum_x2 -= x * x
-        self.n_corrected -= int(entry[2])
-        self.n_no_contact -= int(entry[3])
-        d2 = entry[4]
+        if corrected:
+            self.n_corrected -= 1
+        if no_contact:
+            self.n_no_contact -= 1
         if d2 >= 0.0:
             self.sum_d2 -= d2
             self.n_differences -= 1
@@ -196,6 +203,12 @@ class _RollingWindow:
         self._pushes = 0
 
     def metrics(self) -> WindowMetrics:
+        """The window's values, computed once per change (reads between beats are free)."""
+        if self._metrics is None:
+            self._metrics = self._compute()
+        return self._metrics
+
+    def _compute(self) -> WindowMetrics:
         n = len(self._beats)
         coverage = (n * self._shift + self.sum_x) / 1000.0
         config = self._config
@@ -283,7 +296,10 @@ class _SpectralTracker:
 
 
 class HRVStream:
-    """Streaming HRV: feed beats with :meth:`push`, read the returned :class:`HRVSnapshot`.
+    """Streaming HRV: feed beats with :meth:`add` (or :meth:`push`, which also returns the
+    :class:`HRVSnapshot`) and read the windows with :meth:`window` or :meth:`snapshot`.  Window values are
+    computed when read, once per beat at most, so a caller that reads every few seconds pays per beat only
+    for the running sums.
 
     Beats must arrive in time order; ``segment`` is an id that changes at every gap or re-anchor.
     """
@@ -291,8 +307,59 @@ class HRVStream:
     def __init__(self, config: StreamConfig | None = None) -> None:
         self.config = config or StreamConfig()
         self._windows = tuple(_RollingWindow(length, self.config) for length in self.config.windows_s)
-        self._spectral = _SpectralTracker(self.config)
+        # spectral values off (every = inf): no beats kept for them at all
+        spectral_on = math.isfinite(self.config.spectral_every_s)
+        self._spectral = _SpectralTracker(self.config) if spectral_on else None
         self._segment: int | None = None  # None after an excluded beat: the next beat starts afresh
+        self._last: tuple[float, float, int, BeatQuality] = (math.nan, math.nan, 0, BeatQuality.GOOD)
+
+    def add(
+        self,
+        t_s: float,
+        rr_ms: float,
+        quality: BeatQuality = BeatQuality.GOOD,
+        segment: int = 0,
+    ) -> None:
+        """Add one beat: its time (s), the interval it ends (ms), its quality flag and its segment id.
+
+        An EXCLUDED beat is not analysed: it ends the current segment like a gap.
+        """
+        self._last = (t_s, rr_ms, segment, quality)
+        if quality == BeatQuality.EXCLUDED:
+            self._segment = None
+            return
+        if segment != self._segment:
+            self._segment = segment
+            for window in self._windows:
+                window.reset(rr_ms)
+            if self._spectral is not None:
+                self._spectral.reset(t_s)
+        corrected = quality == BeatQuality.CORRECTED
+        no_contact = quality == BeatQuality.NO_CONTACT
+        for window in self._windows:
+            window.push(t_s, rr_ms, corrected, no_contact)
+        if self._spectral is not None:
+            self._spectral.push(t_s, rr_ms, corrected, no_contact)
+
+    def window(self, length_s: float) -> WindowMetrics:
+        """The window of the given length (s) after the latest beat."""
+        for window in self._windows:
+            if window.length_s == length_s:
+                return window.metrics()
+        raise KeyError(f"no {length_s:g}-s window in this stream")
+
+    def snapshot(self) -> HRVSnapshot:
+        """The latest beat, every window and the latest spectral values."""
+        t_s, rr_ms, segment, quality = self._last
+        excluded = quality == BeatQuality.EXCLUDED
+        return HRVSnapshot(
+            t_s=t_s,
+            rr_ms=rr_ms,
+            segment=segment,
+            beat_quality=quality,
+            windows=tuple(window.metrics() for window in self._windows),
+            spectral=None if excluded or self._spectral is None else self._spectral.latest,
+        )
 
     def push(
         self,
@@ -301,28 +368,6 @@ class HRVStream:
         quality: BeatQuality = BeatQuality.GOOD,
         segment: int = 0,
     ) -> HRVSnapshot:
-        """Add one beat: its time (s), the interval it ends (ms), its quality flag and its segment id.
-
-        An EXCLUDED beat is not analysed: it ends the current segment like a gap.
-        """
-        if quality == BeatQuality.EXCLUDED:
-            self._segment = None
-            return HRVSnapshot(t_s, rr_ms, segment, quality, tuple(w.metrics() for w in self._windows), None)
-        if segment != self._segment:
-            self._segment = segment
-            for window in self._windows:
-                window.reset(rr_ms)
-            self._spectral.reset(t_s)
-        corrected = quality == BeatQuality.CORRECTED
-        no_contact = quality == BeatQuality.NO_CONTACT
-        for window in self._windows:
-            window.push(t_s, rr_ms, corrected, no_contact)
-        self._spectral.push(t_s, rr_ms, corrected, no_contact)
-        return HRVSnapshot(
-            t_s=t_s,
-            rr_ms=rr_ms,
-            segment=segment,
-            beat_quality=quality,
-            windows=tuple(window.metrics() for window in self._windows),
-            spectral=self._spectral.latest,
-        )
+        """:meth:`add` one beat and return the snapshot after it."""
+        self.add(t_s, rr_ms, quality, segment)
+        return self.snapshot()

@@ -1,9 +1,10 @@
 """The crash-safe recorder a live session writes through.
 
 Every ``add_*`` call only appends to a buffer (O(1), no I/O), so the per-beat path never waits on the disk.
-:meth:`SessionRecorder.flush` writes the buffers in one transaction; the app calls :meth:`maybe_flush` on
-each beat and runs :meth:`flush_periodically` beside it, so a commit happens at least every
-``flush_interval_s`` (0.5 s) even when no beat arrives.  A process killed at any moment therefore loses at
+:meth:`SessionRecorder.flush` writes the buffers in one transaction; the live app runs
+:meth:`flush_periodically` beside the pipeline (an offline driver calls :meth:`maybe_flush` between
+packets), so a commit happens every ``flush_interval_s`` (0.5 s), beats or not, and never inside the
+per-beat path.  A process killed at any moment therefore loses at
 most the last second; its session is marked 'interrupted' the next time the database is opened.  If a
 write fails (disk full), the buffers are kept and the error is raised, so nothing is dropped silently.
 
@@ -221,22 +222,27 @@ class SessionRecorder:
             return
         try:
             with transaction(self.conn):
-                self.conn.executemany(INSERT_PACKET, self._packets)
-                self.conn.executemany(INSERT_BEAT, self._beats)
-                self.conn.executemany(INSERT_EVENT, self._events)
-                self.conn.executemany(INSERT_SNAPSHOT, self._snapshots)
-                self.conn.executemany(INSERT_ANNOTATION, self._annotations)
+                for statement, rows in self._buffers():
+                    if rows:
+                        self.conn.executemany(statement, rows)
         except sqlite3.Error as error:
             raise StoreError(
                 f"session {self.session_id}: could not save {self.pending} rows ({error}); "
                 "they are kept in memory and retried"
             ) from error
-        self._packets.clear()
-        self._beats.clear()
-        self._events.clear()
-        self._snapshots.clear()
-        self._annotations.clear()
+        for _, rows in self._buffers():
+            rows.clear()
         self.commits += 1
+
+    def _buffers(self) -> tuple[tuple[str, list[Any]], ...]:
+        """Each buffer with the statement that writes it, in the order they are written."""
+        return (
+            (INSERT_PACKET, self._packets),
+            (INSERT_BEAT, self._beats),
+            (INSERT_EVENT, self._events),
+            (INSERT_SNAPSHOT, self._snapshots),
+            (INSERT_ANNOTATION, self._annotations),
+        )
 
     async def flush_periodically(self) -> None:
         """Commit every ``flush_interval_s`` until cancelled or closed (run beside the pipeline)."""
