@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
@@ -16,6 +17,10 @@ from typing import TYPE_CHECKING
 from restbeat import __version__
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from rich.console import Console
+
     from restbeat.app.clock import ScaledClock
     from restbeat.app.demo import DemoPerson
     from restbeat.app.live import LiveShift, PacerSettings
@@ -129,6 +134,16 @@ def _positive(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from error
     if not 0 < value < float("inf"):
         raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from error
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
     return value
 
 
@@ -347,15 +362,35 @@ def _demo(args: argparse.Namespace) -> int:
     path = demo_database(args.db)
     conn = _open_store(str(path))
     console = Console()
+    if args.days is not None:
+        return _demo_month(conn, console, path, args)
     speed = 1.0 if args.realtime else args.speed
     console.print(
         f"restbeat demo: an emulated strap on a virtual Bluetooth link, a scripted shift at {speed:g}x"
     )
-    console.print(f"database: {path}")
+    console.print(f"database: {path}", soft_wrap=True)
     prepare_demo(conn)
     summary = run_demo(conn, console, speed=speed, seed=args.seed)
     console.print(render_summary(summary))
-    console.print(f"next: restbeat sessions --db {path}")
+    console.print(f"next: restbeat sessions --db {path}", soft_wrap=True)
+    return 0
+
+
+def _demo_month(conn: sqlite3.Connection, console: Console, path: Path, args: argparse.Namespace) -> int:
+    from restbeat.ui.month_view import record_month, render_month
+
+    days = f"{args.days} day{'s' if args.days != 1 else ''}"
+    console.print(
+        f"restbeat demo: {days} of a nurse's rota (day and night shifts, check-ins), recorded through the "
+        "live path"
+    )
+    console.print(f"database: {path}", soft_wrap=True)
+    try:
+        summary = record_month(conn, console, days=args.days, seed=args.seed)
+    except ValueError as error:
+        raise CommandError(f"{path}: {error}") from error
+    console.print(render_month(summary))
+    console.print(f"next: restbeat sessions --db {path}", soft_wrap=True)
     return 0
 
 
@@ -580,6 +615,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--seed", type=int, default=1, help="seed of the practice choice (default 1: paced breathing first)"
     )
+    demo.add_argument(
+        "--days",
+        type=_positive_int,
+        metavar="N",
+        help="instead of the live shift, record N days of shifts and check-ins (about 1 s a day)",
+    )
     demo.set_defaults(handler=_demo)
     return parser
 
@@ -600,6 +641,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"restbeat {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader went away (`restbeat sessions | head`): stop quietly, as Unix tools do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

@@ -197,17 +197,25 @@ def demo_supervisor(
     )
 
 
-def write_check_in(conn: sqlite3.Connection, started: dt.datetime, seed: int = 3) -> int:
-    """A 3-min seated pre-shift check-in before the demo shift, so the person has a reference; returns the
-    session id."""
-    rr = synthesize([dataclasses.replace(SEATED, duration_s=180.0)], seed=seed)
+def write_check_in(
+    conn: sqlite3.Connection,
+    started: dt.datetime,
+    seed: int = 3,
+    *,
+    context: str = "pre-shift",
+    phase: Phase = SEATED,
+    duration_s: float = 180.0,
+) -> int:
+    """A seated recording of the demo wearer (by default the 3-min pre-shift check-in before the demo
+    shift, so the person has a reference), its beats stored as they are; returns the session id."""
+    rr = synthesize([dataclasses.replace(phase, duration_s=duration_s)], seed=seed)
     offset = started.utcoffset()
     recorder = SessionRecorder(
         conn,
         SessionStart(
             started_utc=started.timestamp(),
             source="demo",
-            context="pre-shift",
+            context=context,
             tz_offset_s=int(offset.total_seconds()) if offset is not None else 0,
         ),
         origin_s=0.0,

@@ -22,6 +22,7 @@ from typing import Any
 from restbeat.app.live import LiveShift, LiveSummary, PacerSettings
 from restbeat.app.person import DEFAULT_RATE_PER_MIN, baseline, learner_from_store, resonance_rate
 from restbeat.app.pipeline import ShiftPipeline
+from restbeat.app.replay import LearnedShift
 from restbeat.devices.ble import StrapSupervisor
 from restbeat.recovery.practices import Place
 from restbeat.store.recorder import SessionRecorder
@@ -56,14 +57,18 @@ def new_shift(
     *,
     clock: Callable[[], float],
     started: dt.datetime | None = None,
+    learned_before: dict[int, LearnedShift] | None = None,
 ) -> LiveShift:
-    """A live shift recording into ``conn``, starting from what the store knows of the person."""
+    """A live shift recording into ``conn``, starting from what the store knows of the person
+    (``learned_before``: what past sessions taught, kept between calls; see :func:`profile_from_store`)."""
     check_context(plan.context)
     warm_up_analysis()
     local = (started or dt.datetime.now().astimezone()).astimezone()
     offset = local.utcoffset()
     origin = clock()
-    profile = dataclasses.replace(baseline(conn, local.timestamp()), start_s=origin, night=is_night(local))
+    profile = dataclasses.replace(
+        baseline(conn, local.timestamp(), learned_before), start_s=origin, night=is_night(local)
+    )
     rate = resonance_rate(conn) or DEFAULT_RATE_PER_MIN
     pacer = plan.pacer or PacerSettings(rate_per_min=rate)
     recorder = SessionRecorder(

@@ -8,7 +8,7 @@ import sqlite3
 
 import numpy as np
 
-from restbeat.app.replay import BaselineError, profile_from_store
+from restbeat.app.replay import BaselineError, LearnedShift, profile_from_store
 from restbeat.recovery.assess import Profile
 from restbeat.recovery.learning import PracticeLearner, Rebound, reward
 
@@ -16,11 +16,15 @@ RESONANCE = "resonance"  # the outcomes row a resonance assessment is stored as
 DEFAULT_RATE_PER_MIN = 6.0
 
 
-def baseline(conn: sqlite3.Connection, before_utc: float | None = None) -> Profile:
+def baseline(
+    conn: sqlite3.Connection,
+    before_utc: float | None = None,
+    learned_before: dict[int, LearnedShift] | None = None,
+) -> Profile:
     """The person's profile from the store; an empty one (the reference then says it is still learning)
-    when there is nothing to learn from yet."""
+    when there is nothing to learn from yet.  ``learned_before``: see :func:`profile_from_store`."""
     try:
-        return profile_from_store(conn, before_utc)
+        return profile_from_store(conn, before_utc, learned_before)
     except BaselineError:
         return Profile()
 

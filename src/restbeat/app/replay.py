@@ -134,14 +134,24 @@ def baseline_from_recording(
     return profile_from([learned]), learned.end_s
 
 
-def profile_from_store(conn: sqlite3.Connection, before_utc: float | None = None) -> Profile:
-    """A baseline from the store: the last 20 on-shift sessions and the latest check-in."""
+def profile_from_store(
+    conn: sqlite3.Connection,
+    before_utc: float | None = None,
+    learned_before: dict[int, LearnedShift] | None = None,
+) -> Profile:
+    """A baseline from the store: the last 20 on-shift sessions and the latest check-in.  What each
+    session taught is kept in ``learned_before`` (by session id) when given, so that a caller starting
+    many shifts in a row (the demo's month) learns each past session once."""
     from restbeat.store.queries import list_sessions, session_beats
 
     sessions = [s for s in list_sessions(conn) if before_utc is None or s.started_utc < before_utc]
     shifts = [s for s in sessions if s.context == SHIFT_CONTEXT][-BASELINE_SHIFTS:]
     learned = []
+    cache = learned_before if learned_before is not None else {}
     for session in shifts:
+        if session.id in cache:
+            learned.append(cache[session.id])
+            continue
         beats = session_beats(conn, session.id)
         clean = [
             CleanBeat(float(t), float(rr), int(seg), BeatQuality(int(q)), BeatClass(kind))
@@ -149,7 +159,8 @@ def profile_from_store(conn: sqlite3.Connection, before_utc: float | None = None
                 beats.t_s, beats.rr_ms, beats.segment, beats.quality, beats.kind, strict=True
             )
         ]
-        learned.append(learn_shift(readings(clean), shift=session.id))
+        cache[session.id] = learn_shift(readings(clean), shift=session.id)
+        learned.append(cache[session.id])
     check_in = None
     for session in reversed([s for s in sessions if s.context in CHECK_IN_CONTEXTS]):
         beats = session_beats(conn, session.id)
