@@ -1,0 +1,1 @@
+from tests.support.demo_month import month_db  # noqa: F401  (the shared demo month, session-scoped)
