@@ -120,6 +120,95 @@ def _open_store(path: str | None) -> sqlite3.Connection:
         raise CommandError(str(error)) from error
 
 
+def _open_existing_store(path: str | None) -> tuple[sqlite3.Connection, Path]:
+    """The database for a command that only reads: never created as a side effect."""
+    from pathlib import Path
+
+    from restbeat.store.database import default_db_path
+
+    target = Path(path).expanduser() if path else default_db_path()
+    if not target.exists():
+        raise CommandError(
+            f"no database at {target}: record a shift first, or try `restbeat demo --days 30 --db {target}`"
+        )
+    return _open_store(str(target)), target
+
+
+def _review(args: argparse.Namespace) -> int:
+    from restbeat.app.review import ReviewError, find_shift, load_review
+    from restbeat.ui.plots import png_bytes
+    from restbeat.ui.review_figure import review_figure, review_text
+
+    if args.out:
+        _figure_path(args.out, "")  # a wrong name is said before any work
+    conn, path = _open_existing_store(args.db)
+    try:
+        session = find_shift(conn, args.date)
+        review = load_review(conn, session)
+    except ReviewError as error:
+        raise CommandError(f"{path}: {error}") from error
+    for line in review_text(review):
+        print(line)
+    out = _figure_path(args.out, f"restbeat-review-{session.local_date.isoformat()}.png")
+    out.write_bytes(png_bytes(review_figure(review)))
+    print(f"figure: {out}")
+    return 0
+
+
+def _trends(args: argparse.Namespace) -> int:
+    from restbeat.app.trends import TrendsError, load_trends
+    from restbeat.ui.plots import png_bytes
+    from restbeat.ui.trends_figure import trends_figure, trends_text
+
+    out = _figure_path(args.out, f"restbeat-trends-{datetime.date.today().isoformat()}.png")
+    conn, path = _open_existing_store(args.db)
+    try:
+        trends = load_trends(conn, days=args.days, today=args.until, context=args.context)
+    except TrendsError as error:
+        raise CommandError(f"{path}: {error}") from error
+    for line in trends_text(trends):
+        print(line)
+    out.write_bytes(png_bytes(trends_figure(trends)))
+    print(f"figure: {out}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from restbeat.app.review import ReviewError
+    from restbeat.app.trends import TrendsError
+    from restbeat.ui.report import period_report, shift_report, write_report
+
+    conn, path = _open_existing_store(args.db)
+    out = Path(args.out).expanduser()
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise CommandError(f"{out}: the report is HTML; give a file name ending in .html")
+    try:
+        if args.date is not None or args.last:
+            report = shift_report(conn, args.date)
+        else:
+            report = period_report(conn, args.days, args.until)
+    except (ReviewError, TrendsError) as error:
+        raise CommandError(f"{path}: {error}") from error
+    try:
+        written = write_report(report, out, pdf=args.pdf)
+    except OSError as error:
+        raise CommandError(f"{out}: could not write the report ({error.strerror or error})") from error
+    for target in written:
+        print(f"report: {target}")
+    return 0
+
+
+def _figure_path(given: str | None, default: str) -> Path:
+    from pathlib import Path
+
+    out = Path(given).expanduser() if given else Path(default)
+    if out.suffix.lower() != ".png":
+        raise CommandError(f"{out}: figures are PNG; give a file name ending in .png")
+    return out
+
+
 def _date(text: str) -> datetime.date:
     try:
         return datetime.date.fromisoformat(text)
@@ -372,7 +461,7 @@ def _demo(args: argparse.Namespace) -> int:
     prepare_demo(conn)
     summary = run_demo(conn, console, speed=speed, seed=args.seed)
     console.print(render_summary(summary))
-    console.print(f"next: restbeat sessions --db {path}", soft_wrap=True)
+    console.print(f"next: restbeat review --last --db {path}", soft_wrap=True, highlight=False)
     return 0
 
 
@@ -390,7 +479,13 @@ def _demo_month(conn: sqlite3.Connection, console: Console, path: Path, args: ar
     except ValueError as error:
         raise CommandError(f"{path}: {error}") from error
     console.print(render_month(summary))
-    console.print(f"next: restbeat sessions --db {path}", soft_wrap=True)
+    console.print("next:")
+    for command in (
+        f"restbeat trends --db {path}",
+        f"restbeat review --last --db {path}",
+        f"restbeat report --out restbeat-report.html --db {path}",
+    ):
+        console.print(f"  {command}", soft_wrap=True, highlight=False)
     return 0
 
 
@@ -600,6 +695,60 @@ def build_parser() -> argparse.ArgumentParser:
     )
     live_options(resonance)
     resonance.set_defaults(handler=_resonance)
+
+    review = commands.add_parser(
+        "review",
+        help="one shift in a figure and a few lines: HRV and HR against your usual, prompts, practices",
+        description=(
+            "Review a shift: 60-s RMSSD and HR against your normal band, low-quality stretches and gaps, "
+            "prompts and practices with their measured effect, notes, and the check-ins before and after. "
+            "Prints a summary and writes the figure as PNG."
+        ),
+    )
+    review.add_argument("date", nargs="?", type=_date, help="the shift's local date (YYYY-MM-DD)")
+    review.add_argument("--last", action="store_true", help="the latest shift (the default)")
+    review.add_argument("--out", metavar="PNG", help="where to write the figure (restbeat-review-DATE.png)")
+    _add_db_option(review)
+    review.set_defaults(handler=_review)
+
+    trends = commands.add_parser(
+        "trends",
+        help="your recovery day by day: daily HRV against your normal range, resting HR, practices",
+        description=(
+            "Day by day: your daily check-in lnRMSSD with its 7-day mean against your 60-day normal range, "
+            "resting HR, day-to-day variation, day vs night shifts, the practices that helped you most, and "
+            "stretches of low recovery. Prints a summary and writes the figure as PNG."
+        ),
+    )
+    trends.add_argument("--days", type=_positive_int, default=60, help="how many days back (60)")
+    trends.add_argument(
+        "--to", dest="until", type=_date, metavar="DATE", help="the last day (default: today)"
+    )
+    trends.add_argument(
+        "--context", choices=("morning", "pre-shift"), help="the daily check-in (default: your usual one)"
+    )
+    trends.add_argument("--out", metavar="PNG", help="where to write the figure (restbeat-trends-DATE.png)")
+    _add_db_option(trends)
+    trends.set_defaults(handler=_trends)
+
+    report = commands.add_parser(
+        "report",
+        help="a self-contained HTML report of a shift or a period (optionally PDF)",
+        description=(
+            "Write one HTML file with the figures inside (it opens offline): a shift (DATE or --last) or, "
+            "by default, the last --days days with their shifts."
+        ),
+    )
+    report.add_argument("--out", required=True, metavar="FILE.html", help="the report to write")
+    report.add_argument("date", nargs="?", type=_date, help="report on the shift of this local date")
+    report.add_argument("--last", action="store_true", help="report on the latest shift")
+    report.add_argument("--days", type=_positive_int, default=30, help="the period's length in days (30)")
+    report.add_argument(
+        "--to", dest="until", type=_date, metavar="DATE", help="the period's last day (today)"
+    )
+    report.add_argument("--pdf", action="store_true", help="also write FILE.pdf")
+    _add_db_option(report)
+    report.set_defaults(handler=_report)
 
     demo = commands.add_parser(
         "demo",

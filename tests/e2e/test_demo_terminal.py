@@ -47,6 +47,7 @@ def test_the_demo_shows_the_prompt_the_pacer_and_the_summary(terminal_output: tu
     assert "prompt at" in summary and "accepted" in summary
     assert re.search(r"followed the pacer", summary)
     assert "not a medical device" in summary
+    assert f"next: restbeat review --last --db {db}" in text.replace("\r\n", "\n")
     conn = open_database(db)
     (prompts,) = conn.execute("SELECT COUNT(*) FROM prompts WHERE response = 'accepted'").fetchone()
     (outcomes,) = conn.execute("SELECT COUNT(*) FROM outcomes WHERE practice = 'paced-breathing'").fetchone()

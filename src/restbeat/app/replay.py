@@ -61,9 +61,9 @@ def readings(beats: Iterable[CleanBeat], tick_s: float = 5.0) -> list[WindowRead
     out: list[WindowReading] = []
     next_tick = -np.inf
     for beat in beats:
-        snapshot = stream.push(beat.t_s, beat.rr_ms, beat.quality, beat.segment)
+        stream.add(beat.t_s, beat.rr_ms, beat.quality, beat.segment)
         if beat.quality is not BeatQuality.EXCLUDED and beat.t_s >= next_tick:
-            out.append(reading_of(snapshot.window(READING_WINDOW_S), beat.t_s))
+            out.append(reading_of(stream.window(READING_WINDOW_S), beat.t_s))  # computed only when read
             next_tick = beat.t_s + tick_s
     return out
 

@@ -373,7 +373,7 @@ class Assessor:
 
     def _reference_at_time(self, t_s: float) -> Reference:
         if self._reference is None or t_s - self._reference_at >= self.config.reference_every_s:
-            elapsed = t_s - (self._origin or t_s)
+            elapsed = t_s - (self._origin if self._origin is not None else t_s)
             phase = shift_phase(elapsed, self.config.shift_length_s)
             profile = self.profile
             reference = in_shift_reference(profile.epochs, phase, profile.night, profile.check_in)
@@ -465,7 +465,7 @@ class Assessor:
         return self._rest_learned
 
     def _collect_epoch(self, t_s: float, ln: float, hr: float) -> None:
-        elapsed = t_s - (self._origin or t_s)
+        elapsed = t_s - (self._origin if self._origin is not None else t_s)
         phase = shift_phase(elapsed, self.config.shift_length_s)
         self.epochs.append(Epoch(CURRENT_SHIFT, phase, self.profile.night, ln, hr))
         self._epoch_times.append(t_s)

@@ -1,1 +1,0 @@
-from tests.support.demo_month import month_db  # noqa: F401  (the shared demo month, session-scoped)
