@@ -107,18 +107,22 @@ def review_figure(review: ShiftReview) -> Figure:
 
 
 def _clock_axis(axes: Axes, review: ShiftReview, first_s: float, last_s: float) -> None:
-    """x in hours from the shift's start, ticked at whole hours of the person's local clock."""
+    """x in hours from the shift's start, ticked at round times of the person's local clock: whole hours
+    (every 2 h past 14 h), or every 10-30 min for a short session, so there are always a few ticks."""
     from matplotlib.ticker import FixedLocator, FuncFormatter
 
     start = review.local(first_s)
     whole = start.replace(minute=0, second=0, microsecond=0)
-    step_h = 1 if last_s - first_s <= 14 * 3600 else 2
+    span_h = (last_s - first_s) / 3600.0
+    step_min = (
+        10 if span_h <= 1.5 else 15 if span_h <= 3 else 30 if span_h <= 5 else 60 if span_h <= 14 else 120
+    )
     ticks = []
     moment = whole
     while moment <= review.local(last_s):
         if moment >= start:
             ticks.append((moment.timestamp() - review.session.started_utc) / 3600.0)
-        moment += dt.timedelta(hours=step_h)
+        moment += dt.timedelta(minutes=step_min)
     axes.xaxis.set_major_locator(FixedLocator(ticks))
     axes.xaxis.set_major_formatter(FuncFormatter(lambda hours, _: f"{review.local(hours * 3600.0):%H:%M}"))
 
