@@ -238,3 +238,17 @@ def test_the_text_gives_the_numbers_with_their_units(review: ShiftReview) -> Non
     assert "link drop at" in text
     for context in (PRE_SHIFT, POST_SHIFT):
         assert any(p.context == context for p in review.periods)
+
+
+@pytest.mark.parametrize(("minutes", "step"), [(40, 10), (150, 15), (240, 30)])
+def test_a_short_session_gets_a_tick_every_few_minutes(review: ShiftReview, minutes: int, step: int) -> None:
+    """A session under 5 h is ticked every 10-30 min of the local clock, so its axis still reads."""
+    shift = next(p for p in review.periods if p.context == SHIFT)
+    period = dataclasses.replace(shift, end_s=minutes * 60.0)
+    short = dataclasses.replace(review, periods=(period,), prompts=(), practices=(), notes=())
+    figure = review_figure(short)
+    _, _, bottom = _axes(figure)
+    labels = [bottom.xaxis.get_major_formatter()(tick, 0) for tick in bottom.get_xticks()]
+    assert len(labels) >= 3
+    assert all(int(label[3:]) % step == 0 for label in labels)
+    assert len(set(labels)) == len(labels)
