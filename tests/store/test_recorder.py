@@ -21,7 +21,13 @@ import pytest
 from restbeat.beats import BeatQuality
 from restbeat.store import recorder as recorder_module
 from restbeat.store.database import StoreError, mark_interrupted_sessions, open_database, transaction
-from restbeat.store.queries import get_session, session_beats, session_packets, session_records
+from restbeat.store.queries import (
+    get_session,
+    session_beats,
+    session_packets,
+    session_records,
+    usable_windows,
+)
 from restbeat.store.recorder import SessionRecorder
 from restbeat.store.writes import SessionStart, successive_differences
 
@@ -274,6 +280,20 @@ def test_snapshots_store_nan_as_null(recorder: SessionRecorder, other: sqlite3.C
         (120.0, 60.0, "low", None, None, 30.0, 3),
         (180.0, 60.0, "none", None, None, None, 0),
     ]
+
+
+def test_usable_windows_are_the_ok_ones_of_that_length_in_time_order(
+    recorder: SessionRecorder, other: sqlite3.Connection
+) -> None:
+    recorder.add_snapshot(ORIGIN_S + 120.0, 60.0, "ok", None, 30.0, 40.0, 70)
+    recorder.add_snapshot(ORIGIN_S + 60.0, 60.0, "ok", 71.5, 42.25, 55.0, 72)
+    recorder.add_snapshot(ORIGIN_S + 60.0, 300.0, "ok", 70.0, 45.0, 60.0, 350)
+    recorder.add_snapshot(ORIGIN_S + 180.0, 60.0, "warming_up", None, None, None, 10)
+    recorder.flush()
+    assert usable_windows(other, [recorder.session_id, 999]) == {
+        recorder.session_id: [(42.25, 71.5), (30.0, None)]
+    }
+    assert usable_windows(other, [recorder.session_id], 300.0) == {recorder.session_id: [(45.0, 70.0)]}
 
 
 def test_annotations(recorder: SessionRecorder, other: sqlite3.Connection) -> None:

@@ -48,7 +48,7 @@ from restbeat.recovery.baseline import (
     Reference,
     check_in_value,
 )
-from restbeat.recovery.practices import by_id
+from restbeat.recovery.practices import name_of
 from restbeat.recovery.recommend import Response
 from restbeat.signal.artifact_stream import CleanBeat
 from restbeat.signal.stream import HRVStream, WindowQuality
@@ -561,7 +561,7 @@ def _prompts(conn: sqlite3.Connection, session_id: int) -> list[PromptMark]:
             PromptMark(
                 t_s=float(row["t_s"]),
                 practice=str(row["practice"]),
-                name=_practice_name(str(row["practice"])),
+                name=name_of(str(row["practice"])),
                 trigger=str(detail.get("trigger", "")),
                 reason=str(row["reason"]),
                 response=str(row["response"] or "unanswered"),
@@ -583,13 +583,6 @@ def _tighten_at(prompts: Sequence[PromptMark]) -> float | None:
         elif prompt.response == Response.ACCEPTED:
             in_row = 0
     return None
-
-
-def _practice_name(practice_id: str) -> str:
-    try:
-        return by_id(practice_id).name
-    except KeyError:
-        return practice_id
 
 
 def _number(detail: dict[str, Any], key: str) -> float | None:
@@ -622,7 +615,7 @@ def _practices(conn: sqlite3.Connection, session_id: int) -> tuple[PracticeDone,
                 start_s=float(row["started_t_s"]),
                 end_s=float(row["ended_t_s"]),
                 practice=str(row["practice"]),
-                name=_practice_name(str(row["practice"])),
+                name=name_of(str(row["practice"])),
                 prompted=bool(prompted) if prompted is not None else row["prompt_id"] is not None,
                 effect=effect,
             )

@@ -48,9 +48,16 @@ from restbeat.recovery.baseline import (
     check_in_value,
     daily_trend,
 )
-from restbeat.recovery.practices import by_id
+from restbeat.recovery.practices import name_of
 from restbeat.signal.stream import StreamConfig
-from restbeat.store.queries import SessionBeats, SessionRow, list_sessions, session_beats, session_records
+from restbeat.store.queries import (
+    SessionBeats,
+    SessionRow,
+    list_sessions,
+    session_beats,
+    session_records,
+    usable_windows,
+)
 
 DAILY_CONTEXTS = ("morning", "pre-shift")
 SHIFT_CONTEXT = "on-shift"
@@ -404,23 +411,13 @@ def _shift_windows(
     """Per shift: its good 60-s lnRMSSD (ln ms) and HR (bpm) windows, from the stored snapshots (one query)
     or, for a shift without any, from its beats."""
     ids = [session.id for session in shifts]
-    ln_by: dict[int, list[float]] = defaultdict(list)
-    hr_by: dict[int, list[float]] = defaultdict(list)
-    for first in range(0, len(ids), 500):
-        chunk = ids[first : first + 500]
-        marks = ",".join("?" * len(chunk))
-        rows = conn.execute(
-            f"SELECT session_id, rmssd_ms, hr_bpm FROM snapshots WHERE session_id IN ({marks})"
-            " AND window_s = ? AND quality = 'ok' AND rmssd_ms > 0",
-            (*chunk, WINDOW_S),
-        )
-        for session_id, rmssd, hr in rows:
-            ln_by[session_id].append(math.log(rmssd))
-            hr_by[session_id].append(math.nan if hr is None else hr)
+    stored = usable_windows(conn, ids, WINDOW_S)
     windows: dict[int, tuple[np.ndarray, np.ndarray, str]] = {}
     for session_id in ids:
-        if ln_by.get(session_id):
-            windows[session_id] = (np.asarray(ln_by[session_id]), np.asarray(hr_by[session_id]), "snapshots")
+        if session_id in stored:
+            rmssd = np.asarray([value for value, _ in stored[session_id]])
+            hr = np.asarray([math.nan if bpm is None else bpm for _, bpm in stored[session_id]])
+            windows[session_id] = (np.log(rmssd), hr, "snapshots")
         else:
             ln_values, hr_values = _minute_windows(session_beats(conn, session_id))
             if ln_values:
@@ -471,13 +468,6 @@ def shift_levels(
     return tuple(levels), comparison
 
 
-def _practice_name(practice_id: str) -> str:
-    try:
-        return by_id(practice_id).name
-    except KeyError:
-        return practice_id
-
-
 def practice_effects(conn: sqlite3.Connection, first: dt.date, last: dt.date) -> tuple[PracticeEffect, ...]:
     """The practices done in sessions started on local dates ``first`` to ``last`` with a measured change,
     best first (by the shrunk mean)."""
@@ -499,7 +489,7 @@ def practice_effects(conn: sqlite3.Connection, first: dt.date, last: dt.date) ->
     effects = [
         PracticeEffect(
             practice=practice,
-            name=_practice_name(practice),
+            name=name_of(practice),
             delta_ln=mean_interval(values),
             ranked_by_ln=sum(values) / (len(values) + SHRINK_OUTCOMES),
             prompted=prompted[practice],

@@ -82,6 +82,15 @@ def by_id(practice_id: str) -> Practice:
     raise KeyError(f"no practice {practice_id!r} in the catalogue")
 
 
+def name_of(practice_id: str) -> str:
+    """A practice's name for people; its id when the catalogue has no such practice (one stored by an older
+    restbeat)."""
+    try:
+        return by_id(practice_id).name
+    except KeyError:
+        return practice_id
+
+
 def eligible(trigger: Trigger, place: Place | None = None) -> tuple[Practice, ...]:
     """The practices that suit ``trigger`` and can be done at ``place`` (any place when None)."""
     return tuple(

@@ -12,6 +12,7 @@ import json
 import math
 import sqlite3
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -309,3 +310,23 @@ def daily_summaries(
         )
         for (day, context_tag), acc in sorted(per_day.items())
     ]
+
+
+def usable_windows(
+    conn: sqlite3.Connection, session_ids: Sequence[int], window_s: float = 60.0
+) -> dict[int, list[tuple[float, float | None]]]:
+    """The stored snapshots of ``window_s`` (s) windows that reported numbers, per session: (RMSSD ms, HR bpm
+    or None), in time order; a session without any is absent."""
+    found: dict[int, list[tuple[float, float | None]]] = defaultdict(list)
+    ids = list(session_ids)
+    for first in range(0, len(ids), 500):  # SQLite's limit on bound parameters
+        chunk = ids[first : first + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(
+            f"SELECT session_id, rmssd_ms, hr_bpm FROM snapshots WHERE session_id IN ({marks})"
+            " AND window_s = ? AND quality = 'ok' AND rmssd_ms > 0 ORDER BY session_id, t_s",
+            (*chunk, window_s),
+        )
+        for session_id, rmssd, hr in rows:
+            found[int(session_id)].append((float(rmssd), None if hr is None else float(hr)))
+    return dict(found)
