@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -183,3 +185,32 @@ def test_baseline_from_a_past_shift(conn: sqlite3.Connection) -> None:
     assert {epoch.shift for epoch in profile.epochs} == {recorder.session_id}
     assert profile.resting_hr_bpm is not None
     assert CALM.hr_bpm - 8 < profile.resting_hr_bpm < CALM.hr_bpm
+
+
+def test_each_finished_shift_is_learned_once_and_kept_in_the_store(month_db: Path, tmp_path: Path) -> None:
+    """The baseline from kept lessons is the baseline from the beats; a lesson of another version is
+    relearned; a shift's lesson goes with the shift."""
+    from restbeat.app.replay import LESSON_VERSION
+    from restbeat.store.queries import list_sessions
+
+    copy = tmp_path / "month.sqlite3"
+    shutil.copy(month_db, copy)
+    conn = open_database(copy)
+    conn.execute("DELETE FROM lessons")
+    shifts = {s.id for s in list_sessions(conn, context="on-shift")}
+    fresh = baseline(conn)  # learned from the beats
+    kept = dict(conn.execute("SELECT session_id, version FROM lessons").fetchall())
+    assert kept == dict.fromkeys(shifts, LESSON_VERSION)
+    conn.execute('UPDATE lessons SET detail = \'{"epochs": [["x"]]}\' WHERE session_id = ?', (min(shifts),))
+    assert baseline(conn) == fresh  # a lesson that cannot be read is relearned, and replaced
+    (detail,) = conn.execute("SELECT detail FROM lessons WHERE session_id = ?", (min(shifts),)).fetchone()
+    assert all(len(epoch) == 4 for epoch in json.loads(detail)["epochs"])
+    conn.execute("UPDATE lessons SET version = ? WHERE session_id = ?", (LESSON_VERSION - 1, min(shifts)))
+    assert baseline(conn) == fresh  # another version: relearned from the beats, and kept again
+    assert conn.execute("SELECT version FROM lessons WHERE session_id = ?", (min(shifts),)).fetchone() == (
+        LESSON_VERSION,
+    )
+    assert baseline(conn, learned_before={}) == fresh  # from the kept lessons alone
+    conn.execute("DELETE FROM sessions WHERE id = ?", (max(shifts),))
+    assert conn.execute("SELECT count(*) FROM lessons").fetchone() == (len(shifts) - 1,)
+    conn.close()

@@ -38,7 +38,7 @@ from restbeat.recovery.assess import (
     TriggerEvent,
     WindowReading,
 )
-from restbeat.recovery.baseline import CheckIn, Epoch, check_in_value
+from restbeat.recovery.baseline import CheckIn, Epoch, ShiftPhase, check_in_value
 from restbeat.recovery.learning import PracticeLearner
 from restbeat.recovery.recommend import Prompt, Suppressed
 from restbeat.recovery.wording import practice_card
@@ -49,6 +49,9 @@ REST_HR_PERCENTILE = 10.0
 SHIFT_CONTEXT = "on-shift"
 CHECK_IN_CONTEXTS = ("pre-shift", "morning")
 BASELINE_SHIFTS = 20
+#: The version of what :func:`learn_shift` keeps; lessons stored under another version are relearned.  Bump
+#: it whenever the assessment's epochs, half-recoveries or readings change.
+LESSON_VERSION = 1
 
 
 class BaselineError(ValueError):
@@ -107,6 +110,29 @@ def learn_shift(
     return LearnedShift(epochs, tuple(assessor.half_recoveries_s), tuple(heart_rates), end_s)
 
 
+def lesson_detail(learned: LearnedShift) -> dict[str, Any]:
+    """What a shift taught, as JSON-ready values (floats kept exactly)."""
+    return {
+        "epochs": [[str(e.phase), e.night, e.ln_rmssd, e.hr_bpm] for e in learned.epochs],
+        "half_recoveries_s": list(learned.half_recoveries_s),
+        "heart_rates": list(learned.heart_rates),
+        "end_s": learned.end_s,
+    }
+
+
+def learned_from_detail(detail: dict[str, Any], session_id: int) -> LearnedShift:
+    """A kept lesson of session ``session_id`` back as a :class:`LearnedShift`."""
+    return LearnedShift(
+        epochs=tuple(
+            Epoch(session_id, ShiftPhase(phase), bool(night), float(ln), float(hr))
+            for phase, night, ln, hr in detail["epochs"]
+        ),
+        half_recoveries_s=tuple(float(value) for value in detail["half_recoveries_s"]),
+        heart_rates=tuple(float(value) for value in detail["heart_rates"]),
+        end_s=float(detail["end_s"]),
+    )
+
+
 def profile_from(shifts: Sequence[LearnedShift], check_in: CheckIn | None = None) -> Profile:
     """A profile from past shifts (and today's check-in, whose HR is then the resting HR)."""
     heart_rates = [hr for shift in shifts for hr in shift.heart_rates]
@@ -139,15 +165,25 @@ def profile_from_store(
     before_utc: float | None = None,
     learned_before: dict[int, LearnedShift] | None = None,
 ) -> Profile:
-    """A baseline from the store: the last 20 on-shift sessions and the latest check-in.  What each
-    session taught is kept in ``learned_before`` (by session id) when given, so that a caller starting
-    many shifts in a row (the demo's month) learns each past session once."""
-    from restbeat.store.queries import list_sessions, session_beats
+    """A baseline from the store: the last 20 on-shift sessions and the latest check-in.
+
+    A finished session is learned from its beats once: the lesson is kept in the store (table ``lessons``)
+    and read back next time (one of another version, or that cannot be read back, is relearned).
+    ``learned_before`` (by session id), when given, also keeps them in memory for a caller that starts many
+    shifts in a row (the demo's month)."""
+    from restbeat.store.queries import lessons, list_sessions, session_beats
+    from restbeat.store.writes import save_lesson
 
     sessions = [s for s in list_sessions(conn) if before_utc is None or s.started_utc < before_utc]
     shifts = [s for s in sessions if s.context == SHIFT_CONTEXT][-BASELINE_SHIFTS:]
     learned = []
     cache = learned_before if learned_before is not None else {}
+    kept = lessons(conn, [s.id for s in shifts if s.id not in cache], LESSON_VERSION)
+    for session_id, detail in kept.items():
+        try:
+            cache[session_id] = learned_from_detail(detail, session_id)
+        except (KeyError, TypeError, ValueError):
+            continue  # a lesson that cannot be read back is a cache miss: relearned below and replaced
     for session in shifts:
         if session.id in cache:
             learned.append(cache[session.id])
@@ -161,6 +197,8 @@ def profile_from_store(
         ]
         cache[session.id] = learn_shift(readings(clean), shift=session.id)
         learned.append(cache[session.id])
+        if session.status != "recording":  # finished: its beats will not change
+            save_lesson(conn, session.id, LESSON_VERSION, lesson_detail(cache[session.id]))
     check_in = None
     for session in reversed([s for s in sessions if s.context in CHECK_IN_CONTEXTS]):
         beats = session_beats(conn, session.id)

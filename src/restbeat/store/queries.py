@@ -330,3 +330,19 @@ def usable_windows(
         for session_id, rmssd, hr in rows:
             found[int(session_id)].append((float(rmssd), None if hr is None else float(hr)))
     return dict(found)
+
+
+def lessons(conn: sqlite3.Connection, session_ids: Sequence[int], version: int) -> dict[int, dict[str, Any]]:
+    """The kept lessons of ``version`` for these sessions (by id); sessions without one are absent."""
+    found: dict[int, dict[str, Any]] = {}
+    ids = list(session_ids)
+    for first in range(0, len(ids), 500):
+        chunk = ids[first : first + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(
+            f"SELECT session_id, detail FROM lessons WHERE version = ? AND session_id IN ({marks})",
+            (version, *chunk),
+        )
+        for session_id, detail in rows:
+            found[int(session_id)] = json.loads(detail)
+    return found

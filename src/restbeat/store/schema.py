@@ -123,7 +123,18 @@ CREATE TABLE imports (
 CREATE INDEX sessions_by_context ON sessions(context, started_utc);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+#: Version 3: what each finished shift taught the baseline (its low-effort epochs, half-recovery times and
+#: heart rates, as JSON), kept so that a new session or a review does not relearn 20 shifts from their beats.
+#: ``version`` is the learning's version: lessons of another version are relearned.
+_V3 = """
+CREATE TABLE lessons (
+    session_id INTEGER PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+    version INTEGER NOT NULL,
+    detail TEXT NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

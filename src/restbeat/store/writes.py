@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from restbeat.beats import BeatQuality
+from restbeat.store.database import transaction
 
 #: Context tags a session can carry (what the person was doing).
 CONTEXTS = ("pre-shift", "on-shift", "post-shift", "morning", "sleep", "breathing", "other")
@@ -156,3 +157,12 @@ def finish_session(
         "UPDATE sessions SET ended_utc = ?, status = ?, writer_pid = NULL WHERE id = ?",
         (ended_utc, status, session_id),
     )
+
+
+def save_lesson(conn: sqlite3.Connection, session_id: int, version: int, detail: dict[str, Any]) -> None:
+    """Keep what a finished session taught the baseline (replacing an older lesson of it)."""
+    with transaction(conn):
+        conn.execute(
+            "INSERT OR REPLACE INTO lessons (session_id, version, detail) VALUES (?, ?, ?)",
+            (session_id, version, to_json(detail)),
+        )
