@@ -4,6 +4,8 @@ trends and report tests: 8 shifts (5 day, 3 night) with their check-ins, about 2
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,3 +27,11 @@ def month_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     finally:
         conn.close()
     return path
+
+
+@pytest.fixture(scope="module")
+def month_conn(month_db: Path) -> Iterator[sqlite3.Connection]:
+    """A connection to the shared month, for one test module."""
+    conn = open_database(month_db)
+    yield conn
+    conn.close()

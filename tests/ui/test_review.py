@@ -6,8 +6,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import sqlite3
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,7 +26,6 @@ from restbeat.app.review import (
     find_shift,
     load_review,
 )
-from restbeat.store.database import open_database
 from restbeat.store.queries import session_records
 from restbeat.ui.plots import png_bytes
 from restbeat.ui.review_figure import PROMPT_STYLE, review_figure, review_text
@@ -37,15 +34,8 @@ NIGHT_SHIFT = dt.date(2026, 3, 5)  # 4 prompts (3 accepted, 1 expired), 3 practi
 
 
 @pytest.fixture(scope="module")
-def conn(month_db: Path) -> Iterator[sqlite3.Connection]:
-    connection = open_database(month_db)
-    yield connection
-    connection.close()
-
-
-@pytest.fixture(scope="module")
-def review(conn: sqlite3.Connection) -> ShiftReview:
-    return load_review(conn, find_shift(conn, NIGHT_SHIFT))
+def review(month_conn: sqlite3.Connection) -> ShiftReview:
+    return load_review(month_conn, find_shift(month_conn, NIGHT_SHIFT))
 
 
 @pytest.fixture(scope="module")
@@ -98,10 +88,10 @@ def test_the_band_drawn_is_the_usual_range(review: ShiftReview, figure: Figure) 
 
 
 def test_one_marker_per_stored_prompt_shaped_by_the_answer(
-    conn: sqlite3.Connection, review: ShiftReview, figure: Figure
+    month_conn: sqlite3.Connection, review: ShiftReview, figure: Figure
 ) -> None:
     _, top, _ = _axes(figure)
-    stored = session_records(conn, "prompts", review.session.id)
+    stored = session_records(month_conn, "prompts", review.session.id)
     markers = [line for line in top.lines if (line.get_gid() or "").startswith("prompts-")]
     assert sum(np.asarray(line.get_xdata()).size for line in markers) == len(stored) == 4
     shapes = {line.get_gid(): line.get_marker() for line in markers}
@@ -113,11 +103,11 @@ def test_one_marker_per_stored_prompt_shaped_by_the_answer(
 
 
 def test_every_practice_and_note_is_drawn_and_listed(
-    conn: sqlite3.Connection, review: ShiftReview, figure: Figure
+    month_conn: sqlite3.Connection, review: ShiftReview, figure: Figure
 ) -> None:
     _, top, _ = _axes(figure)
-    outcomes = session_records(conn, "outcomes", review.session.id)
-    notes = session_records(conn, "annotations", review.session.id)
+    outcomes = session_records(month_conn, "outcomes", review.session.id)
+    notes = session_records(month_conn, "annotations", review.session.id)
     spans = _by_gid(top, "practice")
     assert len(spans) == len(review.practices) == len(outcomes) == 3
     starts = sorted(span.get_x() for span in spans if isinstance(span, Rectangle))
