@@ -135,12 +135,13 @@ def _open_existing_store(path: str | None) -> tuple[sqlite3.Connection, Path]:
 
 
 def _review(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from restbeat.app.review import ReviewError, find_shift, load_review
     from restbeat.ui.plots import png_bytes
     from restbeat.ui.review_figure import review_figure, review_text
 
-    if args.out:
-        _figure_path(args.out, "")  # a wrong name is said before any work
+    given = _png_out(args.out)  # a wrong name is said before any work
     conn, path = _open_existing_store(args.db)
     try:
         session = find_shift(conn, args.date)
@@ -149,18 +150,20 @@ def _review(args: argparse.Namespace) -> int:
         raise CommandError(f"{path}: {error}") from error
     for line in review_text(review):
         print(line)
-    out = _figure_path(args.out, f"restbeat-review-{session.local_date.isoformat()}.png")
+    out = given or Path(f"restbeat-review-{session.local_date.isoformat()}.png")
     out.write_bytes(png_bytes(review_figure(review)))
     print(f"figure: {out}")
     return 0
 
 
 def _trends(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from restbeat.app.trends import TrendsError, load_trends
     from restbeat.ui.plots import png_bytes
     from restbeat.ui.trends_figure import trends_figure, trends_text
 
-    out = _figure_path(args.out, f"restbeat-trends-{datetime.date.today().isoformat()}.png")
+    out = _png_out(args.out) or Path(f"restbeat-trends-{datetime.date.today().isoformat()}.png")
     conn, path = _open_existing_store(args.db)
     try:
         trends = load_trends(conn, days=args.days, today=args.until, context=args.context)
@@ -200,10 +203,14 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _figure_path(given: str | None, default: str) -> Path:
+def _png_out(given: str | None) -> Path | None:
+    """``--out`` as a path (None when not given: the command's own name); a name not ending in .png is
+    refused."""
     from pathlib import Path
 
-    out = Path(given).expanduser() if given else Path(default)
+    if given is None:
+        return None
+    out = Path(given).expanduser()
     if out.suffix.lower() != ".png":
         raise CommandError(f"{out}: figures are PNG; give a file name ending in .png")
     return out

@@ -39,6 +39,11 @@ def test_review_of_a_day_without_a_shift_names_the_day_and_the_database(
     error = capsys.readouterr().err.strip()
     assert error.startswith(f"restbeat review: {month}: no on-shift session on 2026-03-10")
     assert len(error.splitlines()) == 1
+    assert main(["review", "--db", str(month), "--out", "shift.svg"]) == 1
+    assert (
+        capsys.readouterr().err.strip()
+        == "restbeat review: shift.svg: figures are PNG; give a file name ending in .png"
+    )
 
 
 def test_reading_commands_never_create_a_database(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from restbeat.beats import BeatClass, BeatQuality
 from restbeat.devices.recording import RRRecording
@@ -23,7 +24,12 @@ READING_WINDOW_S = 60.0
 #: The decisions use time-domain windows only; spectral values (costly, every 10 s) are off unless asked for.
 DECISION_STREAM = StreamConfig(spectral_every_s=math.inf)
 
+if TYPE_CHECKING:
+    from restbeat.store.queries import SessionBeats
+
 Outcome = Event | Decision
+_QUALITY = {int(q): q for q in BeatQuality}
+_CLASS = {str(c): c for c in BeatClass}
 
 
 def reading_of(window: WindowMetrics, t_s: float) -> WindowReading:
@@ -145,3 +151,17 @@ def recording_beats(recording: RRRecording, correction: ArtifactStream | None = 
             follows_in_packet=False if follows is None else bool(follows[index]),
         )
     yield from stream.flush()
+
+
+def stored_beats(beats: SessionBeats, origin_s: float = 0.0) -> Iterator[CleanBeat]:
+    """A session's stored beats (already corrected and flagged) as the live path's clean beats, their times
+    shifted by ``origin_s`` (s)."""
+    for t, rr, segment, quality, kind in zip(
+        beats.t_s.tolist(),
+        beats.rr_ms.tolist(),
+        beats.segment.tolist(),
+        beats.quality.tolist(),
+        beats.kind,
+        strict=True,
+    ):
+        yield CleanBeat(t + origin_s, rr, segment, _QUALITY[quality], _CLASS[kind])

@@ -25,8 +25,9 @@ from restbeat.app.pipeline import (
     ShiftPipeline,
     reading_of,
     recording_beats,
+    stored_beats,
 )
-from restbeat.beats import BeatClass, BeatQuality
+from restbeat.beats import BeatQuality
 from restbeat.devices.files import read_recording
 from restbeat.devices.recording import RRRecording
 from restbeat.recovery.assess import (
@@ -189,13 +190,7 @@ def profile_from_store(
             learned.append(cache[session.id])
             continue
         beats = session_beats(conn, session.id)
-        clean = [
-            CleanBeat(float(t), float(rr), int(seg), BeatQuality(int(q)), BeatClass(kind))
-            for t, rr, seg, q, kind in zip(
-                beats.t_s, beats.rr_ms, beats.segment, beats.quality, beats.kind, strict=True
-            )
-        ]
-        cache[session.id] = learn_shift(readings(clean), shift=session.id)
+        cache[session.id] = learn_shift(readings(stored_beats(beats)), shift=session.id)
         learned.append(cache[session.id])
         if session.status != "recording":  # finished: its beats will not change
             save_lesson(conn, session.id, LESSON_VERSION, lesson_detail(cache[session.id]))

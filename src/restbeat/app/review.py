@@ -26,7 +26,7 @@ import datetime as dt
 import math
 import sqlite3
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -36,9 +36,9 @@ from numpy.typing import NDArray
 
 from restbeat.app.monitor import is_night
 from restbeat.app.person import RESONANCE, baseline
-from restbeat.app.pipeline import DECISION_STREAM, READING_WINDOW_S, ShiftPipeline
+from restbeat.app.pipeline import DECISION_STREAM, READING_WINDOW_S, ShiftPipeline, stored_beats
 from restbeat.app.replay import LearnedShift
-from restbeat.beats import BeatClass, BeatQuality
+from restbeat.beats import BeatQuality
 from restbeat.recovery.assess import Gate, State, StateChange, TriggerEvent
 from restbeat.recovery.baseline import (
     PRIOR_SD_LN,
@@ -50,7 +50,6 @@ from restbeat.recovery.baseline import (
 )
 from restbeat.recovery.practices import name_of
 from restbeat.recovery.recommend import Response
-from restbeat.signal.artifact_stream import CleanBeat
 from restbeat.signal.stream import HRVStream, WindowQuality
 from restbeat.store.queries import SessionBeats, SessionRow, list_sessions, session_beats, session_records
 
@@ -71,8 +70,6 @@ MIN_AFTER_DIFFERENCES = 30
 #: path's session clock had them, so that no origin of 0 is ever read as "not known yet" (``0.0 or t``).
 REPLAY_ORIGIN_S = 1000.0
 
-_QUALITY = {int(q): q for q in BeatQuality}
-_CLASS = {str(c): c for c in BeatClass}
 _USABLE = (int(BeatQuality.GOOD), int(BeatQuality.CORRECTED))
 _WHY = {
     str(WindowQuality.NO_CONTACT): "no skin contact",
@@ -401,20 +398,6 @@ def _period(session: SessionRow, shift: SessionRow, beats: SessionBeats) -> Peri
     return Period(session.context, start, start + max(session.duration_s, last), session.id)
 
 
-def _clean(beats: SessionBeats, origin_s: float = 0.0) -> Iterable[CleanBeat]:
-    """The stored beats as the live path's clean beats, times shifted by ``origin_s`` (s)."""
-    quality, kind = _QUALITY, _CLASS
-    for t, rr, segment, q, k in zip(
-        beats.t_s.tolist(),
-        beats.rr_ms.tolist(),
-        beats.segment.tolist(),
-        beats.quality.tolist(),
-        beats.kind,
-        strict=True,
-    ):
-        yield CleanBeat(t + origin_s, rr, segment, quality[q], kind[k])
-
-
 class _Grid:
     """The 5-s grid being filled, session by session."""
 
@@ -453,7 +436,7 @@ class _Grid:
         k = self._index(offset)
         last_t: float | None = None
         excluded = False
-        for beat in _clean(beats):
+        for beat in stored_beats(beats):
             t = offset + beat.t_s
             while k < n and self.t_s[k] < t:
                 self._window(k, stream, last_t, excluded)
@@ -482,7 +465,7 @@ class _Grid:
         band = (math.nan, math.nan, math.nan, math.nan)
         tighten = math.inf if tighten_at_s is None else tighten_at_s
         stream = pipeline.stream
-        for t, beat in zip(beats.t_s.tolist(), _clean(beats, REPLAY_ORIGIN_S), strict=True):
+        for t, beat in zip(beats.t_s.tolist(), stored_beats(beats, REPLAY_ORIGIN_S), strict=True):
             while k < n and self.t_s[k] < t:
                 self._window(k, stream, last_t, excluded)
                 assessment = pipeline.assessor.current

@@ -12,7 +12,7 @@ import json
 import math
 import sqlite3
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -225,23 +225,31 @@ def session_records(conn: sqlite3.Connection, table: str, session_id: int) -> li
 _SQLITE_MAX_PARAMETERS = 30_000
 
 
+def _rows_by_session(
+    conn: sqlite3.Connection, sql: str, session_ids: Sequence[int], *params: Any
+) -> Iterator[tuple[Any, ...]]:
+    """The rows of ``sql`` (whose ``{ids}`` becomes the placeholders of a chunk of ``session_ids``; ``params``
+    follow them) over every chunk small enough for SQLite's limit on bound parameters."""
+    ids = list(session_ids)
+    for first in range(0, len(ids), _SQLITE_MAX_PARAMETERS):
+        chunk = ids[first : first + _SQLITE_MAX_PARAMETERS]
+        yield from conn.execute(sql.format(ids=",".join("?" * len(chunk))), (*chunk, *params))
+
+
 def _beat_totals(conn: sqlite3.Connection, session_ids: list[int]) -> dict[int, tuple[Any, ...]]:
     """Per session: beats, usable, corrected, sum of usable RR (ms), sum of squared successive differences
     (ms^2) and their count; one aggregate pass over the beats of the sessions given."""
-    totals: dict[int, tuple[Any, ...]] = {}
-    for first in range(0, len(session_ids), _SQLITE_MAX_PARAMETERS):
-        chunk = session_ids[first : first + _SQLITE_MAX_PARAMETERS]
-        rows = conn.execute(
-            f"""
-            SELECT session_id, count(*), sum(quality IN (0, 1)), sum(quality = 1),
-                   sum(CASE WHEN quality IN (0, 1) THEN rr_ms END), sum(drr_ms * drr_ms), count(drr_ms)
-            FROM beats WHERE session_id IN ({",".join("?" * len(chunk))})
-            GROUP BY session_id
-            """,
-            chunk,
-        )
-        totals.update((int(row[0]), tuple(row[1:])) for row in rows)
-    return totals
+    rows = _rows_by_session(
+        conn,
+        """
+        SELECT session_id, count(*), sum(quality IN (0, 1)), sum(quality = 1),
+               sum(CASE WHEN quality IN (0, 1) THEN rr_ms END), sum(drr_ms * drr_ms), count(drr_ms)
+        FROM beats WHERE session_id IN ({ids})
+        GROUP BY session_id
+        """,
+        session_ids,
+    )
+    return {int(row[0]): tuple(row[1:]) for row in rows}
 
 
 def summarise(conn: sqlite3.Connection, sessions: list[SessionRow]) -> list[SessionSummary]:
@@ -318,31 +326,24 @@ def usable_windows(
     """The stored snapshots of ``window_s`` (s) windows that reported numbers, per session: (RMSSD ms, HR bpm
     or None), in time order; a session without any is absent."""
     found: dict[int, list[tuple[float, float | None]]] = defaultdict(list)
-    ids = list(session_ids)
-    for first in range(0, len(ids), 500):  # SQLite's limit on bound parameters
-        chunk = ids[first : first + 500]
-        marks = ",".join("?" * len(chunk))
-        rows = conn.execute(
-            f"SELECT session_id, rmssd_ms, hr_bpm FROM snapshots WHERE session_id IN ({marks})"
-            " AND window_s = ? AND quality = 'ok' AND rmssd_ms > 0 ORDER BY session_id, t_s",
-            (*chunk, window_s),
-        )
-        for session_id, rmssd, hr in rows:
-            found[int(session_id)].append((float(rmssd), None if hr is None else float(hr)))
+    rows = _rows_by_session(
+        conn,
+        "SELECT session_id, rmssd_ms, hr_bpm FROM snapshots WHERE session_id IN ({ids})"
+        " AND window_s = ? AND quality = 'ok' AND rmssd_ms > 0 ORDER BY session_id, t_s",
+        session_ids,
+        window_s,
+    )
+    for session_id, rmssd, hr in rows:
+        found[int(session_id)].append((float(rmssd), None if hr is None else float(hr)))
     return dict(found)
 
 
 def lessons(conn: sqlite3.Connection, session_ids: Sequence[int], version: int) -> dict[int, dict[str, Any]]:
     """The kept lessons of ``version`` for these sessions (by id); sessions without one are absent."""
-    found: dict[int, dict[str, Any]] = {}
-    ids = list(session_ids)
-    for first in range(0, len(ids), 500):
-        chunk = ids[first : first + 500]
-        marks = ",".join("?" * len(chunk))
-        rows = conn.execute(
-            f"SELECT session_id, detail FROM lessons WHERE version = ? AND session_id IN ({marks})",
-            (version, *chunk),
-        )
-        for session_id, detail in rows:
-            found[int(session_id)] = json.loads(detail)
-    return found
+    rows = _rows_by_session(
+        conn,
+        "SELECT session_id, detail FROM lessons WHERE session_id IN ({ids}) AND version = ?",
+        session_ids,
+        version,
+    )
+    return {int(session_id): json.loads(detail) for session_id, detail in rows}
