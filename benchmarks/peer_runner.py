@@ -3,7 +3,8 @@
 Usage: python peer_runner.py {neurokit2|systole|hrv-analysis} IN.npz OUT.npz
 
 IN holds arrays ``rr_0``, ``rr_1``, ... (ms).  OUT gets, per series, ``corrected_k`` (ms), ``flags_k`` (bool
-per input interval: flagged as an artifact) and ``seconds_k`` (wall time of the correction call, the way a
+per input interval: flagged as an artifact), ``times_k`` (s, the corrected beat times, where the peer gives
+them: neurokit2) and ``seconds_k`` (wall time of the correction call, the way a
 user calls the library, after one warm-up call on a short series).  Only numpy and the peer are imported.
 """
 
@@ -19,7 +20,7 @@ from typing import Any, cast
 import numpy as np
 from numpy.typing import NDArray
 
-Result = tuple[NDArray[np.float64], NDArray[np.bool_], float]
+Result = tuple[NDArray[np.float64], NDArray[np.bool_], float, NDArray[np.float64] | None]
 
 
 def _neurokit2(rr: NDArray[np.float64]) -> Result:
@@ -36,8 +37,8 @@ def _neurokit2(rr: NDArray[np.float64]) -> Result:
         for peak_index in info[key]:
             if 1 <= peak_index <= rr.size:
                 flags[peak_index - 1] = True  # peak k ends interval k-1
-    corrected = np.diff(np.asarray(corrected_peaks, dtype=np.float64))
-    return corrected, flags, seconds
+    times = np.asarray(corrected_peaks, dtype=np.float64)
+    return np.diff(times), flags, seconds, times / 1000.0
 
 
 def _systole(rr: NDArray[np.float64]) -> Result:
@@ -52,7 +53,7 @@ def _systole(rr: NDArray[np.float64]) -> Result:
     flags = np.zeros(rr.size, dtype=bool)
     for key in ("ectopic", "long", "short", "missed", "extra"):
         flags |= np.asarray(artefacts[key], dtype=bool)[: rr.size]
-    return np.asarray(corrected, dtype=np.float64), flags, seconds
+    return np.asarray(corrected, dtype=np.float64), flags, seconds, None
 
 
 def _hrv_analysis(rr: NDArray[np.float64]) -> Result:
@@ -66,7 +67,7 @@ def _hrv_analysis(rr: NDArray[np.float64]) -> Result:
     seconds = time.perf_counter() - start
     flags = np.isnan(np.asarray(no_outliers, dtype=float)) | np.isnan(np.asarray(no_ectopic, dtype=float))
     values = np.asarray(corrected, dtype=np.float64)
-    return values[np.isfinite(values)], flags, seconds
+    return values[np.isfinite(values)], flags, seconds, None
 
 
 RUNNERS = {"neurokit2": _neurokit2, "systole": _systole, "hrv-analysis": _hrv_analysis}
@@ -81,8 +82,10 @@ def main() -> None:
     runner(series[0][:600].astype(np.float64))  # warm-up (numba compilation, imports)
     out: dict[str, NDArray[np.generic]] = {}
     for k, rr in enumerate(series):
-        corrected, flags, seconds = runner(rr.astype(np.float64))
+        corrected, flags, seconds, times = runner(rr.astype(np.float64))
         out[f"corrected_{k}"] = corrected
+        if times is not None:
+            out[f"times_{k}"] = times
         out[f"flags_{k}"] = flags
         out[f"seconds_{k}"] = np.array(seconds)
     np.savez(target, **cast("dict[str, Any]", out))

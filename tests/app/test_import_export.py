@@ -193,9 +193,10 @@ def test_every_interval_is_kept_even_those_correction_cannot_save(tmp_path: Path
     conn = open_database(tmp_path / "db.sqlite3")
     result = import_file(conn, HEALTHY / "003.txt")
     beats = session_beats(conn, result.session_ids[0])
-    # 003.txt holds 13 intervals out of the 300-2000 ms range even after correction: stored, flagged, unused
-    assert result.excluded == 13 == int(np.count_nonzero(beats.quality == 3))
-    assert beats.kind.count("out_of_range") == 13
+    # 003.txt holds 8 intervals out of the 300-2000 ms range even after correction (runs of 219-281 ms that
+    # no explanation makes whole beats of): stored, flagged, unused
+    assert result.excluded == 8 == int(np.count_nonzero(beats.quality == 3))
+    assert beats.kind.count("out_of_range") == 8
 
 
 def test_the_beat_csv_keeps_the_local_utc_offset(tmp_path: Path) -> None:

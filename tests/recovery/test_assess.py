@@ -27,8 +27,8 @@ from restbeat.recovery.assess import (
 from restbeat.recovery.baseline import CheckIn, ReferenceSource
 from restbeat.recovery.practices import Trigger
 from restbeat.recovery.recommend import Prompt
-from restbeat.signal.artifact_stream import CleanBeat
 from restbeat.signal.artifacts import correct_rr
+from restbeat.signal.artifacts.stream import CleanBeat
 from restbeat.signal.metrics import time_domain
 
 USUAL_LN = math.log(40.0)

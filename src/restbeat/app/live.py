@@ -41,7 +41,7 @@ from restbeat.recovery.assess import Gate, State, StateChange
 from restbeat.recovery.learning import Rebound, reward
 from restbeat.recovery.practices import Practice, by_id
 from restbeat.recovery.recommend import Prompt, Response
-from restbeat.signal.artifact_stream import CleanBeat
+from restbeat.signal.artifacts.stream import CleanBeat
 from restbeat.signal.breathing import BreathingResponse, breathing_response
 from restbeat.signal.stream import WindowQuality
 from restbeat.store.recorder import SessionRecorder

@@ -17,7 +17,7 @@ from restbeat.recovery.assess import AssessConfig, Assessment, Assessor, Event, 
 from restbeat.recovery.learning import PracticeLearner
 from restbeat.recovery.practices import Place
 from restbeat.recovery.recommend import Decision, PromptPolicy, ShiftRecommender
-from restbeat.signal.artifact_stream import ArtifactStream, CleanBeat
+from restbeat.signal.artifacts.stream import ArtifactStream, CleanBeat
 from restbeat.signal.stream import HRVSnapshot, HRVStream, StreamConfig, WindowMetrics, WindowQuality
 
 READING_WINDOW_S = 60.0

@@ -43,7 +43,7 @@ from restbeat.recovery.baseline import CheckIn, Epoch, ShiftPhase, check_in_valu
 from restbeat.recovery.learning import PracticeLearner
 from restbeat.recovery.recommend import Prompt, Suppressed
 from restbeat.recovery.wording import practice_card
-from restbeat.signal.artifact_stream import CleanBeat
+from restbeat.signal.artifacts.stream import CleanBeat
 from restbeat.signal.stream import HRVStream
 
 REST_HR_PERCENTILE = 10.0
