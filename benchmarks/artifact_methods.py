@@ -7,6 +7,7 @@ neurokit2 runs in the project environment.  systole's function is ``systole.corr
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -28,11 +29,14 @@ PEER_REQUIREMENTS = {
     "hrv-analysis": [["hrv-analysis==1.0.6"], ["--no-deps", "nolds==0.5.2"]],
 }
 OURS = ("restbeat", "restbeat (stream)")
+#: the previous version of restbeat's correction, run from the source folder in $RESTBEAT_BEFORE_SRC (a
+#: checkout of an earlier commit: git worktree add /tmp/before <commit>; RESTBEAT_BEFORE_SRC=/tmp/before/src)
+BEFORE = "restbeat (before)"
 
 
 def peer_python(name: str) -> str:
     """The Python of a peer's environment, created with its pinned requirements on first use."""
-    if name == "neurokit2":
+    if name in ("neurokit2", BEFORE):
         return sys.executable
     env = PEER_ENVS / name
     python = env / "bin" / "python"
@@ -56,9 +60,13 @@ def run_peer(name: str, series: list[NDArray[np.float64]]) -> list[Output]:
     with tempfile.TemporaryDirectory() as tmp:
         source, target = Path(tmp) / "in.npz", Path(tmp) / "out.npz"
         np.savez(source, **cast("dict[str, Any]", {f"rr_{k}": rr for k, rr in enumerate(series)}))
+        env = None
+        if name == BEFORE:
+            env = {**os.environ, "PYTHONPATH": os.environ["RESTBEAT_BEFORE_SRC"]}
         subprocess.run(
             [peer_python(name), str(HERE / "peer_runner.py"), name, str(source), str(target)],
             check=True,
+            env=env,
         )
         data = np.load(target)
         outputs = []

@@ -88,20 +88,36 @@ def clusters(injected: Injected) -> list[tuple[int, int, list[str]]]:
     return out
 
 
+def align(
+    true_t: NDArray[np.float64], found: NDArray[np.float64], trusted: NDArray[np.bool_] | None = None
+) -> NDArray[np.int64]:
+    """For every true beat, the found beat it corresponds to, following the drift of a method that does not
+    keep elapsed time: each beat is looked for where the last matched one says it should be.  Only beats
+    outside the damaged clusters (``trusted``) move the drift."""
+    nearest = np.zeros(true_t.size, np.int64)
+    drift = 0.0
+    last = found.size - 1
+    for i, t in enumerate(true_t.tolist()):
+        target = t + drift
+        j = int(np.searchsorted(found, target))
+        if j > last or (j > 0 and target - found[j - 1] <= found[j] - target):
+            j = max(j - 1, 0)
+        nearest[i] = j
+        step = true_t[i] - true_t[i - 1] if i else (true_t[1] - true_t[0] if true_t.size > 1 else 1.0)
+        if (trusted is None or trusted[i]) and abs(found[j] - target) <= 0.3 * step:
+            drift = float(found[j] - t)
+    return nearest
+
+
 def score(clean_ms: NDArray[np.float64], injected: Injected, output: Output) -> Score:
     """Correction sensitivity per kind, specificity on untouched intervals, RMSSD error."""
     true_t = injected.true_t_s
-    found = output.beat_t_s
-    if found.size == 0:
-        nearest = np.zeros(true_t.size, np.int64)
-        found = np.array([np.inf])
-    else:
-        right = np.clip(np.searchsorted(found, true_t), 1, found.size - 1) if found.size > 1 else None
-        if right is None:
-            nearest = np.zeros(true_t.size, np.int64)
-        else:
-            left = right - 1
-            nearest = np.where(np.abs(found[left] - true_t) <= np.abs(found[right] - true_t), left, right)
+    found = output.beat_t_s if output.beat_t_s.size else np.array([np.inf])
+    cluster_list = clusters(injected)
+    trusted = np.ones(true_t.size, dtype=bool)
+    for first, last, _ in cluster_list:
+        trusted[first : last + 1] = False
+    nearest = align(true_t, found, trusted)
     residual = found[nearest] - true_t
     true_rr = np.diff(true_t)
     local_rr = np.concatenate([[true_rr[0]], true_rr])  # RR ending at each true beat
@@ -109,7 +125,6 @@ def score(clean_ms: NDArray[np.float64], injected: Injected, output: Output) -> 
     restored: dict[str, list[bool]] = {kind: [] for kind in KINDS}
     clustered_ok: list[bool] = []
     in_cluster = np.zeros(true_t.size, dtype=bool)
-    cluster_list = clusters(injected)
     for first, last, kinds in cluster_list:
         in_cluster[first : last + 1] = True
         span = slice(first, last + 1)

@@ -70,7 +70,25 @@ def _hrv_analysis(rr: NDArray[np.float64]) -> Result:
     return values[np.isfinite(values)], flags, seconds, None
 
 
-RUNNERS = {"neurokit2": _neurokit2, "systole": _systole, "hrv-analysis": _hrv_analysis}
+def _restbeat_before(rr: NDArray[np.float64]) -> Result:
+    """The previous restbeat release's correct_rr (its source on PYTHONPATH), for before/after tables."""
+    from restbeat.signal.artifacts import NORMAL, correct_rr  # type: ignore[attr-defined,unused-ignore]
+
+    start = time.perf_counter()
+    corrected = correct_rr(rr)
+    seconds = time.perf_counter() - start
+    ends = np.asarray(corrected.t_s, dtype=np.float64)
+    values = np.asarray(corrected.rr_ms, dtype=np.float64)
+    times = np.unique(np.round(np.concatenate([ends - values / 1000.0, ends]), 4))
+    return values, np.asarray(corrected.input_class != NORMAL), seconds, times
+
+
+RUNNERS = {
+    "neurokit2": _neurokit2,
+    "systole": _systole,
+    "hrv-analysis": _hrv_analysis,
+    "restbeat (before)": _restbeat_before,
+}
 
 
 def main() -> None:
