@@ -192,7 +192,7 @@ def test_export_and_its_errors_in_one_line(tmp_path: Path) -> None:
     out = tmp_path / "s.json"
     done = _restbeat("export", "--format", "json", "--last", "--out", str(out), db=db)
     assert done.returncode == 0 and "exported 1 session(s), 57,333 beats, as json" in done.stdout
-    assert json.loads(out.read_text())["sessions"][0]["summary"]["beats"] == 57_332
+    assert json.loads(out.read_text())["sessions"][0]["summary"]["beats"] == 57_333
     refused = _restbeat("export", "--format", "json", "--last", "--out", str(out), db=db)
     assert refused.returncode == 1
     assert refused.stderr.strip() == f"restbeat export: {out} already exists; choose another --out"
