@@ -84,6 +84,75 @@ def night_result(path: Path) -> NightResult:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class FirstShiftResult:
+    """A whole recording replayed as a first shift with a new strap (no baseline): prompts by part."""
+
+    record: str
+    hours: float
+    sleep_h: float
+    sleep_prompts: int
+    day_prompts: int
+    prompt_times_h: tuple[float, ...]
+
+
+def first_shift_result(path: Path) -> FirstShiftResult:
+    """Replay a recording with no baseline; the sleep-like part is its 6 h of lowest mean HR."""
+    recording = read_recording(path)
+    outcomes, summary = replay(recording, None)
+    night = _night_start(recording.t_s, recording.rr_ms, 0.0)
+    end = float(recording.t_s[-1])
+    sleep_h = (min(night + NIGHT_S, end) - night) / 3600
+    prompts = [o for o in outcomes if isinstance(o, Prompt)]
+    in_sleep = sum(night <= p.t_s < night + NIGHT_S for p in prompts)
+    return FirstShiftResult(
+        record=f"{path.parent.name.removeprefix('physionet_')}/{path.stem}",
+        hours=summary.duration_s / 3600,
+        sleep_h=sleep_h,
+        sleep_prompts=in_sleep,
+        day_prompts=len(prompts) - in_sleep,
+        prompt_times_h=tuple(round(p.t_s / 3600, 2) for p in prompts),
+    )
+
+
+def first_shifts(paths: list[Path]) -> list[FirstShiftResult]:
+    with ProcessPoolExecutor() as pool:
+        return list(pool.map(first_shift_result, paths))
+
+
+def first_shift_table(results: list[FirstShiftResult]) -> str:
+    """Prompts per 12 h overall, in the sleep-like 6 h and the rest; per-record spread and the worst."""
+    hours = sum(r.hours for r in results)
+    sleep_h = sum(r.sleep_h for r in results)
+    sleep_prompts = sum(r.sleep_prompts for r in results)
+    day_prompts = sum(r.day_prompts for r in results)
+    per_record = sorted(r.sleep_prompts + r.day_prompts for r in results)
+    worst = max(results, key=lambda r: r.sleep_prompts + r.day_prompts)
+    rows = [
+        [
+            str(len(results)),
+            f"{hours:.0f}",
+            f"{sleep_prompts + day_prompts} ({12 * (sleep_prompts + day_prompts) / hours:.2f})",
+            f"{sleep_prompts} ({12 * sleep_prompts / sleep_h:.2f})",
+            f"{day_prompts} ({12 * day_prompts / (hours - sleep_h):.2f})",
+            f"{statistics.median(per_record):g}",
+            f"{worst.sleep_prompts + worst.day_prompts} ({worst.record})",
+            str(sum(r.sleep_prompts + r.day_prompts > 2 for r in results)),
+        ]
+    ]
+    header = [
+        "records",
+        "hours",
+        "prompts (per 12 h)",
+        "in the lowest-HR 6 h",
+        "in the rest",
+        "per record, median",
+        "worst record",
+        "records over 2",
+    ]
+    return markdown_table(header, rows)
+
+
 def nights(limit: int | None) -> list[NightResult]:
     folder = shared("physionet_nsr2db")
     records = sorted(folder.glob("nsr*.ecg"))[:limit]
@@ -241,7 +310,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=None, help="only the first N nsr2db records")
     parser.add_argument("--people", type=int, default=200, help="simulated people for the learner")
+    parser.add_argument("--only", choices=("first-shift", "baseline", "gudb", "learner"), default=None)
     args = parser.parse_args()
+    if args.only in (None, "first-shift"):
+        print("## First shift with a new strap: whole 24-h records replayed with no baseline\n")
+        nsr = sorted(shared("physionet_nsr2db").glob("nsr*.ecg"))[: args.records]
+        healthy = sorted(shared("physionet_rr_healthy_subjects").glob("[0-9]*.txt"))
+        for name, paths in (("nsr2db (tuned on)", nsr), ("RR of healthy subjects (held out)", healthy)):
+            results = first_shifts(paths)
+            print(f"### {name}\n")
+            print(first_shift_table(results))
+            print()
+        if args.only is not None:
+            return
     print("## Calm nights (nsr2db): prompts that should not happen\n")
     print(nights_table(nights(args.records)))
     print("\n## GUDB: rest, mental arithmetic, walking, jogging\n")

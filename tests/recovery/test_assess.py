@@ -122,18 +122,37 @@ def test_recovering_falls_back_to_strained_without_a_new_prompt() -> None:
     assert run.state() is State.STRAINED and len(run.triggers()) == 2
 
 
-def test_effort_is_not_strain_and_the_three_minutes_after_it_are_not_read() -> None:
+def test_effort_is_not_strain_and_its_after_effect_lasts_as_long_as_it_did() -> None:
+    """20 min of effort: the next 20 min are not read (the vagal brake returns slowly after long effort)."""
     run = Run()
     run.feed(10, 0.0)
     run.feed(20, -2.0, hr=REST_HR + 25)
     assert run.state() is State.SETTLED and not run.events
     assert run.gate() is Gate.EFFORT
-    run.feed(2.9, -2.0, hr=74)
-    assert run.gate() is Gate.AFTER_EFFORT
-    run.feed(0.2, -2.0, hr=74)
+    run.feed(19.5, -2.0, hr=74)
+    assert run.gate() is Gate.AFTER_EFFORT and not run.events
+    run.feed(0.5, -2.0, hr=74)
     assert run.gate() is Gate.READABLE
-    run.feed(7, -2.0, hr=74)  # still, and still low: now it is read as strain
+    run.feed(7.5, -2.0, hr=74)  # still, and still low: now it is read as strain
     assert run.state() is State.STRAINED
+
+
+def test_a_short_bout_of_effort_is_followed_by_three_minutes_not_read() -> None:
+    run = Run()
+    run.feed(10, 0.0)
+    run.feed(1, 0.0, hr=REST_HR + 25)
+    run.feed(2.9, 0.0, hr=74)
+    assert run.gate() is Gate.AFTER_EFFORT
+    run.feed(0.2, 0.0, hr=74)
+    assert run.gate() is Gate.READABLE
+
+
+def test_a_steep_rise_of_heart_rate_is_effort_before_it_crosses_resting_plus_ten() -> None:
+    """Getting up: the 60-s HR rises 10 bpm within a minute, still under resting + 10 (the check-in's 70)."""
+    run = Run()
+    run.feed(10, 0.0, hr=66)
+    run.feed(1, 0.0, hr=66 + 10)
+    assert run.gate() is Gate.EFFORT
 
 
 def test_moving_for_two_minutes_ends_strain() -> None:
@@ -195,17 +214,44 @@ def test_stressor_half_recovery_is_measured() -> None:
 
 
 def test_slow_recovery_fires_past_the_persons_usual_half_time() -> None:
-    usual = (100.0, 110.0, 120.0, 130.0, 140.0, 150.0, 160.0, 170.0)  # 75th percentile 152.5 s
+    usual = tuple(600.0 + 60.0 * k for k in range(8))  # 10-17 min; 75th percentile 15.25 min
     run = Run(Profile(check_in=CHECK_IN, half_recoveries_s=usual))
     run.feed(10, 0.0, hr=72)
     run.feed(0.25, -2.5, hr=78)
-    run.feed(4, -2.0, hr=78)  # not half-way back (half-way is z -1.25)
+    for _ in range(30):  # not half-way back (half-way is z -1.25); unreadable a third of the time: no strain
+        run.feed(0.4, -2.0, hr=78)
+        run.feed(0.2, 0.0, readable=False)
     (trigger,) = run.triggers()
     assert trigger.trigger is Trigger.SLOW_RECOVERY
-    assert trigger.reason.usual_half_recovery_s == pytest.approx(152.5)
-    elapsed = trigger.reason.span_s
-    assert 152.5 < elapsed <= 152.5 + TICK
+    assert trigger.reason.usual_half_recovery_s == pytest.approx(915.0)
+    assert 915.0 < trigger.reason.span_s <= 915.0 + 60
     assert "not half-way back" in trigger.reason.text()
+
+
+def test_a_usual_learned_from_quick_recoveries_is_floored_at_ten_minutes() -> None:
+    """Eight quick recoveries (1.7-2.8 min) would make one dip in four slow by construction."""
+    usual = (100.0, 110.0, 120.0, 130.0, 140.0, 150.0, 160.0, 170.0)
+    run = Run(Profile(check_in=CHECK_IN, half_recoveries_s=usual))
+    run.feed(10, 0.0, hr=72)
+    run.feed(0.25, -2.5, hr=78)
+    for _ in range(30):
+        run.feed(0.4, -2.0, hr=78)
+        run.feed(0.2, 0.0, readable=False)
+    (trigger,) = run.triggers()
+    assert trigger.reason.usual_half_recovery_s == pytest.approx(600.0)
+    assert 600 < trigger.reason.span_s <= 600 + 60
+
+
+def test_slow_recovery_needs_the_value_still_below_the_range() -> None:
+    """A dip back inside the range (z -0.9 > -1) but not half-way back to the usual (z -0.8) is not slow."""
+    run = Run()
+    run.feed(10, 0.0, hr=72)
+    run.feed(0.25, -1.6, hr=78)  # a fall of 0.56 ln
+    assert run.changes()[-1].reason.kind is ReasonKind.STRESSOR
+    for _ in range(30):
+        run.feed(0.4, -0.9, hr=78)
+        run.feed(0.2, 0.0, readable=False)
+    assert run.state() is State.RECOVERING and not run.triggers()
 
 
 def test_slow_recovery_cold_start_is_ten_minutes() -> None:

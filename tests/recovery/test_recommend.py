@@ -48,10 +48,13 @@ def _assessment(
     gate: Gate = Gate.READABLE,
     z: float | None = -1.3,
     state: State | None = None,
+    still_low: bool = True,
 ) -> Assessment:
+    """A tick; while an episode is open and ``still_low``, its reason is still true (``reason_now``)."""
     if state is None:
         state = State.SETTLED if episode is None else State.STRAINED
-    return Assessment(t_s, state, gate, 20.0, 80.0, z, 0.5, REFERENCE, 62.0, episode)
+    now = REASON if episode is not None and still_low and gate is Gate.READABLE else None
+    return Assessment(t_s, state, gate, 20.0, 80.0, z, 0.5, REFERENCE, 62.0, episode, reason_now=now)
 
 
 def _event(t_s: float, episode: int) -> TriggerEvent:
@@ -70,12 +73,13 @@ def _tick(
     trigger: bool = False,
     gate: Gate = Gate.READABLE,
     start_s: float = 0.0,
+    still_low: bool = True,
 ) -> list[Decision]:
     """One tick ``minute`` min into the shift, with ``episode`` open (None: no episode); ``trigger`` raises
     a candidate for that episode."""
     t = start_s + minute * MIN
     events = [_event(t, episode)] if trigger and episode is not None else []
-    return rec.update(_assessment(t, episode, gate=gate), events)
+    return rec.update(_assessment(t, episode, gate=gate, still_low=still_low), events)
 
 
 def _episode(

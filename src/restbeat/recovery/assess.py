@@ -1,30 +1,32 @@
-"""The state within a shift (settled, strained, recovering), with hysteresis, gated on data quality and on
+"""The state within a shift (settled, strained, recovering), with hysteresis, gated on data quality, sleep and
 effort, every change carrying its reasons in numbers.
 
 Every 5 s of beat time (a *tick*) the assessor reads the last 60-s window (lnRMSSD, mean HR, quality; from
 :mod:`restbeat.signal.stream`, converted by the app) and compares it with the person's reference
 (:func:`restbeat.recovery.baseline.in_shift_reference`): ``z = (lnRMSSD - median) / SD``.
 
-* **Gates.**  A tick is *readable* when the window has numbers.  Standard straps send no motion, so effort is
-  inferred from heart rate: HR >= resting HR + 10 bpm is effort (about what standing up or slow walking adds;
-  high HR with low HRV is then exercise, not stress), and the 3 min after effort are excluded too
-  (post-movement vagal rebound).  Only readable ticks at low effort are *eligible*.
+* **Gates.**  A tick is *readable* when the window has numbers.  Asleep (:mod:`restbeat.recovery.sleep`), a
+  tick is not read at all.  Effort is inferred from heart rate (:mod:`restbeat.recovery.effort`): HR at
+  resting + 10 bpm or a steep rise is effort, and the minutes after it are excluded too.  Only readable,
+  awake ticks at low effort are *eligible*; only they teach the reference and the resting HR.
 * **Strained** (Verkuil et al. 2016; the brief, section 3.4): over the last 7.5 min eligible ticks cover
   >= 80 % and >= 80 % of them have z <= -1.0 (-1.5 once the recommender tightens it after two dismissals),
-  and the median HR z is >= 0 (low HRV with low HR is drowsiness or artefact, not stress), and the latest
-  tick is itself low.  A new episode needs a prior exit.  No strain is read against published norms
-  alone: that reference is "still learning".
+  the median HR z is >= 0 (low HRV with low HR is drowsiness or artefact, not stress), the latest tick is
+  itself low, and the reference has not changed within those 7.5 min (a decision never rests on a
+  reference that just formed or moved).  A new episode needs a prior exit.  No strain is read against
+  published norms alone: that reference is "still learning".
+* **A prompt needs a mature reference.**  Entering strain raises the trigger at once when the reference is
+  the person's own and mature: their check-in, or at least 180 low-effort minutes (3 h; with fewer, the
+  threshold itself is uncertain by about half an SD).  Against a younger reference the state is shown, but
+  the trigger waits for a deeper and longer low: 80 % of 15 min at z <= -2.0.
 * **Recovering** after strain once eligible ticks have had z >= -0.5 for 1 min; back to strained after 1 min
-  at z <= -1.0;
-  **settled** after 3 consecutive eligible minutes at z >= -0.5, or after 2 min of effort.
-* **Stressor and slow recovery** (section 3.5): at low effort, the 60-s lnRMSSD falls to >= 0.5 ln below the
-  usual within 2 min (from within 0.25 ln of it) while HR rises >= 5 bpm: the state is recovering, from the
-  lowest point t0.  The half-recovery time is the first time the value regains half the drop.  If that takes
-  longer than the person's 75th percentile (>= 8 past episodes; 10 min before that), a slow-recovery trigger
-  fires once; the wait is censored at 30 min.
+  at z <= -1.0; **settled** after 3 consecutive eligible minutes at z >= -0.5, or after 2 min of effort.
+* **Stressors and slow recovery**: :mod:`restbeat.recovery.dips`.
+* **Phases** of a shift (first 2 h, middle, last 2 h) hold for a shift only: past 12 h a recording is not a
+  shift, and its minutes carry no phase.
 
 Work per beat is O(1): between ticks :meth:`Assessor.update` returns at once; a tick touches fixed-size
-buffers (7.5 min of ticks, 256 HR bins).  Epochs of the session (one eligible minute each) are kept so the
+buffers (15 min of ticks, 256 HR bins).  Epochs of the session (one eligible minute each) are kept so the
 reference can learn a new person during the shift: while the profile has no history of its own, epochs
 older than 30 min stand in for it.  With a history, the reference is the history alone.
 """
@@ -35,259 +37,61 @@ import bisect
 import math
 import statistics
 from collections import deque
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from enum import StrEnum
 
 from restbeat.recovery.baseline import (
-    CheckIn,
     Epoch,
     Reference,
     ReferenceSource,
+    ShiftPhase,
     in_shift_reference,
     shift_phase,
 )
+from restbeat.recovery.dips import Dip, is_stressor, slow_recovery_limit_s, usual_half_recovery_s
+from restbeat.recovery.effort import EffortTracker, RestingHeartRate
 from restbeat.recovery.practices import Trigger
+from restbeat.recovery.reasons import Reason, ReasonKind
+from restbeat.recovery.shift_state import (
+    AssessConfig,
+    Assessment,
+    Event,
+    Gate,
+    Profile,
+    State,
+    StateChange,
+    TriggerEvent,
+    WindowReading,
+)
+from restbeat.recovery.sleep import SleepDetector
 
 CURRENT_SHIFT = -1  # the shift id of the epochs gathered during this session
+_MEDIAN_MOVE_LN = 0.05  # a recomputed reference replaces the one in use when it moves this much, or
+_SD_MOVE_SHARE = 0.1  # its SD by this share, or its source or maturity changes
+
+__all__ = [
+    "CURRENT_SHIFT",
+    "AssessConfig",
+    "Assessment",
+    "Assessor",
+    "Event",
+    "Gate",
+    "Profile",
+    "Reason",
+    "ReasonKind",
+    "State",
+    "StateChange",
+    "TriggerEvent",
+    "WindowReading",
+]
 
 
-@dataclass(frozen=True, slots=True)
-class AssessConfig:
-    """The assessment's parameters (s, bpm, ln ms, z); defaults from the design brief, sections 3.3-3.5."""
-
-    tick_s: float = 5.0
-    enter_z: float = -1.0
-    strict_enter_z: float = -1.5
-    enter_span_s: float = 450.0
-    enter_share: float = 0.8  # of eligible ticks at or below enter_z
-    enter_cover: float = 0.8  # eligible ticks as a share of the span
-    exit_z: float = -0.5
-    exit_hold_s: float = 180.0
-    turn_s: float = 60.0  # strained <-> recovering needs this long of eligible ticks past the threshold
-    effort_margin_bpm: float = 10.0
-    after_effort_s: float = 180.0
-    effort_exit_s: float = 120.0
-    low_stretch_break_s: float = 60.0
-    stressor_drop_ln: float = 0.5
-    stressor_from_ln: float = 0.25
-    stressor_within_s: float = 120.0
-    stressor_hr_rise_bpm: float = 5.0  # effort starts at rest + 10: a stressor at rest has only this room
-    slow_recovery_cold_s: float = 600.0
-    slow_recovery_min_episodes: int = 8
-    slow_recovery_percentile: float = 75.0
-    censor_s: float = 1800.0
-    rest_hr_percentile: float = 10.0
-    rest_hr_min_s: float = 1800.0
-    reference_every_s: float = 600.0
-    own_epochs_after_s: float = 1800.0
-    shift_length_s: float = 12 * 3600.0
-
-
-class State(StrEnum):
-    """The state of a shift."""
-
-    SETTLED = "settled"
-    STRAINED = "strained"
-    RECOVERING = "recovering"
-
-
-class Gate(StrEnum):
-    """Whether a tick can be read as strain, and if not, why."""
-
-    READABLE = "readable"
-    NO_DATA = "no usable data"
-    NO_REST_HR = "resting heart rate not known yet"
-    EFFORT = "moving"
-    AFTER_EFFORT = "settling after moving"
-
-
-@dataclass(frozen=True, slots=True)
-class WindowReading:
-    """One 60-s window at beat time ``t_s`` (s): lnRMSSD (ln ms) and mean HR (bpm), None when not usable."""
-
-    t_s: float
-    ln_rmssd: float | None
-    hr_bpm: float | None
-    quality: str = "ok"
-
-
-@dataclass(frozen=True, slots=True)
-class Profile:
-    """What is known of the person when a session starts: past low-effort epochs, today's check-in, resting
-    HR (bpm), past half-recovery times (s), and the shift (start time s, night or day)."""
-
-    epochs: tuple[Epoch, ...] = ()
-    check_in: CheckIn | None = None
-    resting_hr_bpm: float | None = None
-    half_recoveries_s: tuple[float, ...] = ()
-    start_s: float | None = None
-    night: bool = False
-
-
-class ReasonKind(StrEnum):
-    """What a reason is about."""
-
-    LOW_SUSTAINED = "low-sustained"
-    COMING_BACK = "coming-back"
-    BACK_IN_RANGE = "back-in-range"
-    MOVING = "moving"
-    STRESSOR = "stressor"
-    HALF_RECOVERED = "half-recovered"
-    SLOW_RECOVERY = "slow-recovery"
-
-
-_USUAL_WHERE = {
-    ReferenceSource.CONTEXT: "your usual at this point of a shift",
-    ReferenceSource.POOLED: "your usual on shift",
-    ReferenceSource.CHECK_IN: "your check-in",
-    ReferenceSource.POPULATION: "typical for adults at rest",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Reason:
-    """Why the state changed, as numbers: the 60-s RMSSD (ms) now or over ``span_s``, the person's usual
-    range (ms) and its source, HR and resting HR (bpm), and for recoveries the times (s)."""
-
-    kind: ReasonKind
-    rmssd_ms: float
-    span_s: float
-    usual_low_ms: float
-    usual_high_ms: float
-    source: ReferenceSource
-    window_s: float = 60.0
-    hr_bpm: float | None = None
-    resting_hr_bpm: float | None = None
-    from_rmssd_ms: float | None = None
-    hr_rise_bpm: float | None = None
-    half_recovery_s: float | None = None
-    usual_half_recovery_s: float | None = None
-
-    def text(self) -> str:
-        """The reason in plain words, e.g. "60-s RMSSD 18 ms for 9 min; your usual on shift 27-41 ms"."""
-        usual = f"{_USUAL_WHERE[self.source]} {self.usual_low_ms:.0f}-{self.usual_high_ms:.0f} ms"
-        window = f"{self.window_s:.0f}-s RMSSD"
-        minutes = _minutes(self.span_s)
-        if self.kind is ReasonKind.LOW_SUSTAINED:
-            return f"{window} {self.rmssd_ms:.0f} ms for {minutes}; {usual}"
-        if self.kind is ReasonKind.COMING_BACK:
-            return f"{window} back up to {self.rmssd_ms:.0f} ms; {usual}"
-        if self.kind is ReasonKind.BACK_IN_RANGE:
-            return f"{window} {self.rmssd_ms:.0f} ms, near your usual for {minutes}; {usual}"
-        if self.kind is ReasonKind.MOVING:
-            above = (self.hr_bpm or 0.0) - (self.resting_hr_bpm or 0.0)
-            return (
-                f"heart rate {self.hr_bpm:.0f} bpm, {above:.0f} above your resting "
-                f"{self.resting_hr_bpm:.0f}, "
-                f"for {minutes}: moving, so low HRV is not read as strain"
-            )
-        if self.kind is ReasonKind.STRESSOR:
-            return (
-                f"{window} fell from {self.from_rmssd_ms:.0f} to {self.rmssd_ms:.0f} ms within "
-                f"{minutes} while heart rate rose {self.hr_rise_bpm:.0f} bpm to {self.hr_bpm:.0f}; {usual}"
-            )
-        usual_half = (
-            f"your usual {_minutes(self.usual_half_recovery_s)}"
-            if self.usual_half_recovery_s is not None
-            else "more than 10 min is slow for most people"
-        )
-        if self.kind is ReasonKind.HALF_RECOVERED:
-            return f"half-way back to your usual after {_minutes(self.half_recovery_s or 0.0)} ({usual_half})"
-        return (
-            f"{window} still {self.rmssd_ms:.0f} ms, not half-way back {minutes} after the drop "
-            f"({usual_half}); {usual}"
-        )
-
-
-def _minutes(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
-    minutes = seconds / 60.0
-    return f"{minutes:.0f} min" if minutes >= 10 or minutes == round(minutes) else f"{minutes:.1f} min"
-
-
-@dataclass(frozen=True, slots=True)
-class StateChange:
-    """The shift's state changed at ``t_s`` (s), for ``reason``."""
-
-    t_s: float
-    before: State
-    after: State
-    reason: Reason
-
-
-@dataclass(frozen=True, slots=True)
-class TriggerEvent:
-    """A moment a practice may help (the recommender decides whether to prompt): episode number, z values."""
-
-    t_s: float
-    trigger: Trigger
-    episode: int
-    reason: Reason
-    z: float
-    z_hr: float | None
-
-
-Event = StateChange | TriggerEvent
-
-
-@dataclass(frozen=True, slots=True)
-class Assessment:
-    """The latest tick: state, gate, the 60-s values and their z against the reference in use."""
-
-    t_s: float
-    state: State
-    gate: Gate
-    rmssd_ms: float | None
-    hr_bpm: float | None
-    z: float | None
-    z_hr: float | None
-    reference: Reference
-    resting_hr_bpm: float | None
-    episode: int | None  # the open episode (strain or stressor), if any
-
-
-@dataclass(slots=True)
 class _Tick:
-    t_s: float
-    eligible: bool
-    z: float
-    z_hr: float
-    rmssd_ms: float
-    hr_bpm: float
+    __slots__ = ("eligible", "hr_bpm", "rmssd_ms", "t_s", "z", "z_hr")
 
-
-@dataclass(slots=True)
-class _Dip:
-    """A stressor's drop being followed: lowest point (s, ln ms), the usual it fell from, trigger fired."""
-
-    t0_s: float
-    low_ln: float
-    usual_ln: float
-    episode: int
-    fired: bool = False
-
-
-@dataclass(slots=True)
-class _HeartRateHistogram:
-    """Counts of readable ticks per whole bpm, for the resting-HR percentile in O(bins)."""
-
-    counts: list[int] = field(default_factory=lambda: [0] * 256)
-    total: int = 0
-
-    def add(self, hr_bpm: float) -> None:
-        self.counts[min(max(round(hr_bpm), 0), 255)] += 1
-        self.total += 1
-
-    def percentile(self, pct: float) -> float:
-        rank = pct / 100.0 * self.total
-        seen = 0
-        for bpm, count in enumerate(self.counts):
-            seen += count
-            if seen >= rank and count:
-                return float(bpm)
-        return 255.0
+    def __init__(
+        self, t_s: float, eligible: bool, z: float, z_hr: float, rmssd_ms: float, hr_bpm: float
+    ) -> None:
+        self.t_s, self.eligible, self.z, self.z_hr = t_s, eligible, z, z_hr
+        self.rmssd_ms, self.hr_bpm = rmssd_ms, hr_bpm
 
 
 class Assessor:
@@ -296,34 +100,40 @@ class Assessor:
     def __init__(self, profile: Profile | None = None, config: AssessConfig | None = None) -> None:
         self.profile = profile or Profile()
         self.config = config or AssessConfig()
-        self.enter_z = self.config.enter_z
+        config = self.config
+        self.enter_z = config.enter_z
         self.current: Assessment | None = None
         self.epochs: list[Epoch] = []
         self._epoch_times: list[float] = []
         self.half_recoveries_s: list[float] = []
         self.strained_s = 0.0
-        span = round(self.config.enter_span_s / self.config.tick_s)
-        self._window: deque[_Tick] = deque(maxlen=span)
-        self._recent: deque[_Tick] = deque(maxlen=round(self.config.stressor_within_s / self.config.tick_s))
+        prior_rest = self.profile.resting_hr_bpm
+        if prior_rest is None and self.profile.check_in is not None:
+            prior_rest = self.profile.check_in.hr_bpm
+        self.resting = RestingHeartRate(prior_rest, config.tick_s, config.effort)
+        self.effort = EffortTracker(config.tick_s, config.effort)
+        self.sleep = SleepDetector(
+            config.tick_s, self.profile.local_start_s, self.profile.night, config.sleep
+        )
+        self._window: deque[_Tick] = deque(maxlen=round(config.enter_span_s / config.tick_s))
+        self._long: deque[_Tick] = deque(maxlen=round(config.deep_span_s / config.tick_s))
+        self._recent: deque[_Tick] = deque(maxlen=round(config.dips.within_s / config.tick_s))
         self._origin: float | None = self.profile.start_s
         self._next_tick: float | None = None
         self._reference: Reference | None = None
         self._reference_at = -math.inf
-        self._hr = _HeartRateHistogram()
-        self._rest_learned: float | None = None
-        self._rest_learned_at = -math.inf
-        self._last_effort_t = -math.inf
-        self._effort_since: float | None = None
+        self._reference_since = -math.inf
+        self._awake_ticks = 0
         self._next_epoch_t = -math.inf
         self._state = State.SETTLED
         self._episodes = 0
         self._episode: int | None = None
-        self._strain_started = 0.0
+        self._trigger_pending = False  # strain entered against a young reference: the trigger waits
         self._up_run = 0  # consecutive eligible ticks at z >= exit_z
         self._down_run = 0  # consecutive eligible ticks at z <= enter_z
         self._low_stretch_ticks = 0
         self._not_low_run = 0
-        self._dip: _Dip | None = None
+        self._dip: Dip | None = None
         self._recovering_from_strain = False
 
     # -- public ------------------------------------------------------------------------------------------
@@ -337,13 +147,17 @@ class Assessor:
         """Enter strain only at the strict threshold for the rest of the shift (after repeated dismissals)."""
         self.enter_z = self.config.strict_enter_z
 
-    def resting_hr_bpm(self) -> float | None:
-        """The resting HR in use (bpm): the profile's, else today's check-in, else learned in this session."""
-        if self.profile.resting_hr_bpm is not None:
-            return self.profile.resting_hr_bpm
-        if self.profile.check_in is not None:
-            return self.profile.check_in.hr_bpm
-        return self._rest_learned
+    def resting_hr_bpm(self, t_s: float | None = None) -> float | None:
+        """The resting HR in use (bpm): learned in this session once it can be, else the prior."""
+        return self.resting.value(t_s if t_s is not None else -math.inf)
+
+    def mature(self, reference: Reference) -> bool:
+        """Whether ``reference`` may decide a prompt on its own (see the module docstring)."""
+        if reference.source is ReferenceSource.CHECK_IN:
+            return True
+        if reference.source is ReferenceSource.POPULATION:
+            return False
+        return reference.epochs >= self.config.mature_epochs
 
     def due(self, t_s: float) -> bool:
         """Whether :meth:`update` at beat time ``t_s`` (s) would tick; between ticks a caller may skip
@@ -360,37 +174,48 @@ class Assessor:
         if reading.t_s < self._next_tick:
             return ()
         missed = int((reading.t_s - self._next_tick) // tick)
-        for k in range(min(missed, self._window.maxlen or 0)):
+        for k in range(min(missed, self._long.maxlen or 0)):
             self._push(_Tick(self._next_tick + k * tick, False, math.nan, math.nan, math.nan, math.nan))
         self._next_tick += (missed + 1) * tick
         return self._tick(reading)
 
-    # -- the tick ----------------------------------------------------------------------------------------
+    # -- the reference -----------------------------------------------------------------------------------
 
-    def _push(self, tick: _Tick) -> None:
-        self._window.append(tick)
-        self._recent.append(tick)
+    def _phase(self, t_s: float) -> ShiftPhase:
+        elapsed = t_s - (self._origin if self._origin is not None else t_s)
+        if elapsed > self.config.shift_length_s:
+            return ShiftPhase.NONE  # longer than a shift: not a shift
+        return shift_phase(elapsed, self.config.shift_length_s)
 
     def _reference_at_time(self, t_s: float) -> Reference:
-        if self._reference is None or t_s - self._reference_at >= self.config.reference_every_s:
-            elapsed = t_s - (self._origin if self._origin is not None else t_s)
-            phase = shift_phase(elapsed, self.config.shift_length_s)
-            profile = self.profile
-            reference = in_shift_reference(profile.epochs, phase, profile.night, profile.check_in)
-            if reference.learning:  # no personal history yet: learn from this session's older minutes
-                settled = bisect.bisect_right(self._epoch_times, t_s - self.config.own_epochs_after_s)
-                own = (*profile.epochs, *self.epochs[:settled])
-                reference = in_shift_reference(own, phase, profile.night, profile.check_in)
-            if reference != self._reference:
-                self._rescore(reference)
+        if self._reference is not None and t_s - self._reference_at < self.config.reference_every_s:
+            return self._reference
+        phase = self._phase(t_s)
+        profile = self.profile
+        reference = in_shift_reference(profile.epochs, phase, profile.night, profile.check_in)
+        if reference.learning:  # no personal history yet: learn from this session's older minutes
+            settled = bisect.bisect_right(self._epoch_times, t_s - self.config.own_epochs_after_s)
+            own = (*profile.epochs, *self.epochs[:settled])
+            reference = in_shift_reference(own, phase, profile.night, profile.check_in)
+        self._reference_at = t_s
+        if self._reference is None or self._moved(self._reference, reference):
+            self._rescore(reference)
             self._reference = reference
-            self._reference_at = t_s
+            self._reference_since = t_s
         return self._reference
 
+    def _moved(self, old: Reference, new: Reference) -> bool:
+        return (
+            new.source is not old.source
+            or self.mature(new) != self.mature(old)
+            or abs(new.median - old.median) >= _MEDIAN_MOVE_LN
+            or abs(new.sd - old.sd) >= _SD_MOVE_SHARE * old.sd
+        )
+
     def _rescore(self, reference: Reference) -> None:
-        """A new reference: the z values held (7.5 min of ticks) and the runs counted from them are redone,
+        """A new reference: the z values held (15 min of ticks) and the runs counted from them are redone,
         so a decision never mixes two references."""
-        for tick in self._window:
+        for tick in self._long:
             if math.isfinite(tick.rmssd_ms):
                 tick.z = reference.z(math.log(tick.rmssd_ms))
                 tick.z_hr = reference.z_hr(tick.hr_bpm)
@@ -398,33 +223,44 @@ class Assessor:
         for tick in self._window:
             self._track_runs(tick)
 
-    def _tick(self, reading: WindowReading) -> tuple[Event, ...]:
+    # -- the tick ----------------------------------------------------------------------------------------
+
+    def _push(self, tick: _Tick) -> None:
+        self._window.append(tick)
+        self._long.append(tick)
+        self._recent.append(tick)
+
+    def _gate(self, t_s: float, readable: bool, hr: float | None) -> tuple[Gate, float | None]:
+        """Sleep, resting HR and effort for this tick: its gate and the resting HR in use."""
         config = self.config
+        known = self.resting.learned_bpm
+        awake_s = self._awake_ticks * config.tick_s
+        if known is None and self.resting.prior_bpm is not None:
+            known, awake_s = self.resting.prior_bpm, math.inf
+        asleep = self.sleep.update(t_s, hr if readable else None, known, awake_s)
+        if readable and not asleep and hr is not None:
+            self.resting.add_awake(hr)
+            self._awake_ticks += 1
+        rest = self.resting.value(t_s)
+        if not readable or hr is None:
+            return Gate.NO_DATA, rest
+        if asleep:
+            return Gate.ASLEEP, rest
+        effort = self.effort.update(t_s, hr, rest)
+        if rest is None:
+            return Gate.NO_REST_HR, rest
+        if effort:
+            return Gate.EFFORT, rest
+        if self.effort.settling(t_s):
+            return Gate.AFTER_EFFORT, rest
+        return Gate.READABLE, rest
+
+    def _tick(self, reading: WindowReading) -> tuple[Event, ...]:
         t = reading.t_s
         reference = self._reference_at_time(t)
         ln, hr = reading.ln_rmssd, reading.hr_bpm
         readable = ln is not None and hr is not None and math.isfinite(ln) and math.isfinite(hr)
-        if readable:
-            assert hr is not None
-            self._hr.add(hr)
-        rest = self._rest_hr(t)
-        effort = readable and rest is not None and hr is not None and hr >= rest + config.effort_margin_bpm
-        if effort:
-            self._last_effort_t = t
-            if self._effort_since is None:
-                self._effort_since = t
-        elif readable:
-            self._effort_since = None
-        if not readable:
-            gate = Gate.NO_DATA
-        elif rest is None:
-            gate = Gate.NO_REST_HR
-        elif effort:
-            gate = Gate.EFFORT
-        elif t - self._last_effort_t < config.after_effort_s:
-            gate = Gate.AFTER_EFFORT
-        else:
-            gate = Gate.READABLE
+        gate, rest = self._gate(t, readable, hr)
         z = reference.z(ln) if readable and ln is not None else math.nan
         z_hr = reference.z_hr(hr) if readable and hr is not None else math.nan
         rmssd = math.exp(ln) if readable and ln is not None else math.nan
@@ -434,12 +270,14 @@ class Assessor:
         self._stressor(now, reference, events)
         self._push(now)
         if eligible and hr is not None and ln is not None and t >= self._next_epoch_t:
-            self._collect_epoch(t, ln, hr)
+            self.epochs.append(Epoch(CURRENT_SHIFT, self._phase(t), self.profile.night, ln, hr))
+            self._epoch_times.append(t)
+            self._next_epoch_t = t + 60.0
         self._track_runs(now)
         self._transition(now, gate, reference, hr, rest, events)
         self._follow_dip(now, reference, events)
         if self._state is State.STRAINED:
-            self.strained_s += config.tick_s
+            self.strained_s += self.config.tick_s
         self.current = Assessment(
             t_s=t,
             state=self._state,
@@ -451,25 +289,11 @@ class Assessor:
             reference=reference,
             resting_hr_bpm=rest,
             episode=self._episode,
+            reason_now=self._reason_now(now, reference),
+            sleep_source=self.sleep.source,
+            reference_mature=self.mature(reference),
         )
         return tuple(events)
-
-    def _rest_hr(self, t_s: float) -> float | None:
-        known = self.resting_hr_bpm()
-        if known is not None:
-            return known
-        if t_s - self._rest_learned_at >= 60.0:
-            self._rest_learned_at = t_s
-            if self._hr.total * self.config.tick_s >= self.config.rest_hr_min_s:
-                self._rest_learned = self._hr.percentile(self.config.rest_hr_percentile)
-        return self._rest_learned
-
-    def _collect_epoch(self, t_s: float, ln: float, hr: float) -> None:
-        elapsed = t_s - (self._origin if self._origin is not None else t_s)
-        phase = shift_phase(elapsed, self.config.shift_length_s)
-        self.epochs.append(Epoch(CURRENT_SHIFT, phase, self.profile.night, ln, hr))
-        self._epoch_times.append(t_s)
-        self._next_epoch_t = t_s + 60.0
 
     def _track_runs(self, now: _Tick) -> None:
         """Counts of eligible ticks: runs above the exit and below the entry threshold, and the low stretch
@@ -487,19 +311,25 @@ class Assessor:
             if self._not_low_run * self.config.tick_s >= self.config.low_stretch_break_s:
                 self._low_stretch_ticks = 0
 
-    def _enter_rule_met(self, reference: Reference) -> bool:
-        window = self._window
-        if reference.source is ReferenceSource.POPULATION or len(window) < (window.maxlen or 0):
+    def _low_share_met(self, ticks: deque[_Tick], z_limit: float) -> bool:
+        """Most of ``ticks`` (a full span) eligible and at or below ``z_limit``, the latest one too, with the
+        heart rate at or above the person's usual."""
+        config = self.config
+        if len(ticks) < (ticks.maxlen or 0) or not (ticks[-1].eligible and ticks[-1].z <= z_limit):
             return False
-        if not (window[-1].eligible and window[-1].z <= self.enter_z):
-            return False  # never enter while the latest minute is back above the threshold
-        eligible = [tick for tick in window if tick.eligible]
-        if len(eligible) < self.config.enter_cover * len(window):
+        eligible = [tick for tick in ticks if tick.eligible]
+        if len(eligible) < config.enter_cover * len(ticks):
             return False
-        low = sum(1 for tick in eligible if tick.z <= self.enter_z)
-        if low < self.config.enter_share * len(eligible):
+        if sum(1 for tick in eligible if tick.z <= z_limit) < config.enter_share * len(eligible):
             return False
         return statistics.median(tick.z_hr for tick in eligible) >= 0.0
+
+    def _enter_rule_met(self, reference: Reference, t_s: float) -> bool:
+        if reference.source is ReferenceSource.POPULATION:
+            return False
+        if t_s - self._reference_since < self.config.enter_span_s:
+            return False  # the reference formed or moved within the decision window
+        return self._low_share_met(self._window, self.enter_z)
 
     def _reason(
         self, kind: ReasonKind, reference: Reference, rmssd: float, span_s: float, **extra: float | None
@@ -522,13 +352,14 @@ class Assessor:
     ) -> None:
         config = self.config
         t = now.t_s
-        moving_s = t - self._effort_since if gate is Gate.EFFORT and self._effort_since is not None else 0.0
+        moving_s = self.effort.moving_s(t) if gate is Gate.EFFORT else 0.0
         if self._recovering_from_strain and moving_s > config.effort_exit_s:
             reason = self._reason(
                 ReasonKind.MOVING, reference, now.rmssd_ms, moving_s, hr_bpm=hr, resting_hr_bpm=rest
             )
             self._end_strain(t, reason, events)
             return
+        self._deep_trigger(now, reference, events)
         turn = round(config.turn_s / config.tick_s)
         if self._state is State.STRAINED:
             if self._up_run >= turn:
@@ -543,17 +374,35 @@ class Assessor:
                 reason = self._reason(ReasonKind.BACK_IN_RANGE, reference, held, self._up_run * config.tick_s)
                 self._end_strain(t, reason, events)
             return
-        if self._enter_rule_met(reference):
+        if self._enter_rule_met(reference, t):
             self._episodes += 1
             self._episode = self._episodes
-            self._strain_started = t
             self._recovering_from_strain = True
             reason = self._low_reason(reference)
             self._change(t, State.STRAINED, reason, events)
-            events.append(TriggerEvent(t, Trigger.SUSTAINED_LOW, self._episodes, reason, now.z, now.z_hr))
+            if self.mature(reference):
+                events.append(TriggerEvent(t, Trigger.SUSTAINED_LOW, self._episodes, reason, now.z, now.z_hr))
+            else:
+                self._trigger_pending = True
+
+    def _deep_trigger(self, now: _Tick, reference: Reference, events: list[Event]) -> None:
+        """Strain entered against a young reference: the trigger once the low is deep and long enough."""
+        if not (self._trigger_pending and self._recovering_from_strain and self._episode is not None):
+            return
+        if self.mature(reference) and self._low_share_met(self._window, self.enter_z):
+            deep = True  # the reference has matured meanwhile: the usual rule decides
+        else:
+            deep = self._low_share_met(self._long, self.config.deep_z)
+        if deep:
+            self._trigger_pending = False
+            reason = self._low_reason(reference)
+            events.append(
+                TriggerEvent(now.t_s, Trigger.SUSTAINED_LOW, self._episode, reason, now.z, now.z_hr)
+            )
 
     def _end_strain(self, t_s: float, reason: Reason, events: list[Event]) -> None:
         self._recovering_from_strain = False
+        self._trigger_pending = False
         self._episode = self._dip.episode if self._dip is not None else None
         after = State.RECOVERING if self._dip is not None else State.SETTLED
         self._change(t_s, after, reason, events)
@@ -572,52 +421,60 @@ class Assessor:
         rmssd = statistics.median(tick.rmssd_ms for tick in eligible)
         return self._reason(ReasonKind.LOW_SUSTAINED, reference, rmssd, span)
 
+    def _reason_now(self, now: _Tick, reference: Reference) -> Reason | None:
+        """The open episode's reason with this tick's numbers while it is still true, else None."""
+        if not now.eligible:
+            return None
+        if self._recovering_from_strain and now.z <= self.enter_z:
+            return self._low_reason(reference)
+        dip = self._dip
+        if dip is not None and now.z <= self.config.dips.still_low_z:
+            usual = usual_half_recovery_s(self._half_history(), self.config.dips)
+            return self._reason(
+                ReasonKind.SLOW_RECOVERY,
+                reference,
+                now.rmssd_ms,
+                now.t_s - dip.t0_s,
+                usual_half_recovery_s=usual,
+            )
+        return None
+
     # -- stressors and their recovery -------------------------------------------------------------------
+
+    def _half_history(self) -> list[float]:
+        return [*self.profile.half_recoveries_s, *self.half_recoveries_s]
 
     def _stressor(self, now: _Tick, reference: Reference, events: list[Event]) -> None:
         """A fast drop at low effort with HR rising: start following its recovery (before ``now`` is kept)."""
-        config = self.config
         if self._dip is not None or self._state is not State.SETTLED or not now.eligible:
             return
         if reference.source is ReferenceSource.POPULATION:
             return
-        ln = math.log(now.rmssd_ms)
-        if ln > reference.median - config.stressor_drop_ln:
+        before = [(tick.rmssd_ms, tick.hr_bpm) for tick in self._recent if tick.eligible]
+        found = is_stressor(math.log(now.rmssd_ms), now.hr_bpm, reference.median, before, self.config.dips)
+        if found is None:
             return
-        before = [tick for tick in self._recent if tick.eligible]
-        if not before:
-            return
-        highest = max(before, key=lambda tick: tick.rmssd_ms)
-        if math.log(highest.rmssd_ms) < reference.median - config.stressor_from_ln:
-            return
-        rise = now.hr_bpm - min(tick.hr_bpm for tick in before)
-        if rise < config.stressor_hr_rise_bpm:
-            return
+        highest, rise = found
+        started = next(tick.t_s for tick in self._recent if tick.eligible and tick.rmssd_ms == highest)
         self._episodes += 1
         self._episode = self._episodes
-        self._dip = _Dip(now.t_s, ln, reference.median, self._episodes)
+        self._dip = Dip(now.t_s, math.log(now.rmssd_ms), reference.median, self._episodes)
         reason = self._reason(
             ReasonKind.STRESSOR,
             reference,
             now.rmssd_ms,
-            now.t_s - highest.t_s,
-            from_rmssd_ms=highest.rmssd_ms,
+            now.t_s - started,
+            from_rmssd_ms=highest,
             hr_rise_bpm=rise,
             hr_bpm=now.hr_bpm,
         )
         self._change(now.t_s, State.RECOVERING, reason, events)
 
-    def _usual_half_recovery_s(self) -> float | None:
-        history = list(self.profile.half_recoveries_s) + self.half_recoveries_s
-        if len(history) < self.config.slow_recovery_min_episodes:
-            return None
-        return _percentile(history, self.config.slow_recovery_percentile)
-
     def _follow_dip(self, now: _Tick, reference: Reference, events: list[Event]) -> None:
         dip = self._dip
         if dip is None:
             return
-        config = self.config
+        config = self.config.dips
         elapsed = now.t_s - dip.t0_s
         if elapsed > config.censor_s:
             self.half_recoveries_s.append(config.censor_s)
@@ -629,13 +486,14 @@ class Assessor:
         if ln < dip.low_ln:
             dip.low_ln, dip.t0_s = ln, now.t_s
             return
-        usual = self._usual_half_recovery_s()
+        history = self._half_history()
+        usual = usual_half_recovery_s(history, config)
         if ln >= dip.low_ln + 0.5 * (dip.usual_ln - dip.low_ln):
             self.half_recoveries_s.append(elapsed)
             self._close_dip(now, reference, elapsed, events, usual)
             return
-        limit = usual if usual is not None else config.slow_recovery_cold_s
-        if not dip.fired and elapsed > limit and not self._recovering_from_strain:
+        slow = elapsed > slow_recovery_limit_s(history, config) and now.z <= config.still_low_z
+        if not dip.fired and slow and not self._recovering_from_strain:
             dip.fired = True
             reason = self._reason(
                 ReasonKind.SLOW_RECOVERY, reference, now.rmssd_ms, elapsed, usual_half_recovery_s=usual
@@ -658,16 +516,8 @@ class Assessor:
                 ReasonKind.HALF_RECOVERED,
                 reference,
                 rmssd,
-                half_s if half_s is not None else self.config.censor_s,
+                half_s if half_s is not None else self.config.dips.censor_s,
                 half_recovery_s=half_s,
                 usual_half_recovery_s=usual,
             )
             self._change(now.t_s, State.SETTLED, reason, events)
-
-
-def _percentile(values: Sequence[float], pct: float) -> float:
-    ordered = sorted(values)
-    position = pct / 100.0 * (len(ordered) - 1)
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)

@@ -205,6 +205,7 @@ class ShiftPhase(StrEnum):
     FIRST_2H = "first 2 h"
     MIDDLE = "middle"
     LAST_2H = "last 2 h"
+    NONE = "not a shift"  # a recording longer than a shift: its minutes count for the pooled history only
 
 
 def shift_phase(elapsed_s: float, shift_length_s: float) -> ShiftPhase:

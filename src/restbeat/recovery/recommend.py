@@ -8,7 +8,9 @@ as long as its episode is still open; otherwise it lapses.  Rules, in order (def
 * muted ("in care": 30/60/120 min; candidates during a mute lapse) or snoozed (a snoozed prompt is offered
   again when the snooze ends, if its episode is still open);
 * not in the first 20 min of the shift;
-* never during effort, or in the 3 min after it;
+* never during effort, or in the minutes after it, nor while the person is probably asleep;
+* only while its reason is still true (the value still low): a prompt never shows an old reason, and its
+  card gives the numbers of the moment it is delivered;
 * at most 4 prompts per shift and 2 in any 3 h;
 * 45 min after the previous prompt, 90 min after a dismissal.
 
@@ -201,8 +203,10 @@ class ShiftRecommender:
             return "snoozed"
         if t_s - self.start_s < policy.warmup_s:
             return f"first {policy.warmup_s / 60:.0f} min of the shift"
-        if assessment.gate in (Gate.EFFORT, Gate.AFTER_EFFORT):
+        if assessment.gate in (Gate.EFFORT, Gate.AFTER_EFFORT, Gate.ASLEEP):
             return f"{assessment.gate}"
+        if assessment.reason_now is None:
+            return "no longer low"
         if len(self.prompts) >= policy.max_per_shift:
             return f"already {policy.max_per_shift} prompts this shift"
         recent = [p for p in self.prompts if t_s - p.t_s < policy.window_s]
@@ -223,7 +227,7 @@ class ShiftRecommender:
             trigger=event.trigger,
             episode=event.episode,
             practice=by_id(choice.practice),
-            reason=event.reason,
+            reason=assessment.reason_now or event.reason,
             probabilities=choice.probabilities,
             context=tuple(float(v) for v in x),
         )

@@ -21,7 +21,8 @@ cost, found by dynamic programming over (group, predecessor):
   when the beat came late: premature beats are common, late ones only mistimed).  It must have the shape of
   those artifacts: a missing beat leaves an interval at least ``missing_min`` beats long; a spurious beat a
   fragment at most ``extra_max`` beats long next to one it adds up with to about a beat; moved beats a
-  short and a long interval (each ``moved_min`` off the group's mean).  A slow or fast stretch of the rhythm
+  short and a long interval (each ``moved_min`` off the straight line between the intervals either side, and
+  cancelling each other: the group adds up to what its neighbours say).  A slow or fast stretch of the rhythm
   can add up to a whole number of beats; it does not have this shape.
 
 k is read from the rhythm and from each neighbour of the group.  The class follows from the explanation, not
@@ -51,6 +52,7 @@ from restbeat.signal.artifacts.config import (
 PREMATURE_SHARE = 0.2  # a moved beat this early (share of the rhythm) is premature: ectopic
 FRAGMENTS_SUM_MAX = 1.5  # two fragments of a split interval add up to at most this many beats
 LATE_WEIGHT = 1.3  # a moved group whose beat came late costs this much more (premature beats are common)
+MOVED_CANCEL = 0.5  # moved beats' deviations from the line either side cancel to within this share
 MAX_UNFLAGGED = 1  # intervals detection passed that one re-timed group may take in (a compensatory pause)
 MIN_REFS = 2  # references a side needs to give the rhythm on its own
 SINGLE_BEAT = (0.75, 1.35)  # a neighbour within this share of the rhythm is one beat: it can give k
@@ -154,7 +156,7 @@ def explain(
             if n == 1:
                 options.append((1, 0.0))
             if unflagged <= MAX_UNFLAGGED and unflagged < n:
-                options += _retimings(values, i, j, duration, rhythm, left, right, config)
+                options += _retimings(values, flagged, i, j, duration, rhythm, left, right, config)
             for k, own in options:
                 beat = duration / k
                 level = (beat - rhythm) / rhythm
@@ -203,6 +205,7 @@ def _ramp(duration: float, k: int, before: float, after: float) -> tuple[float, 
 
 def _retimings(
     values: Sequence[float],
+    flagged: Sequence[bool],
     i: int,
     j: int,
     duration: float,
@@ -222,7 +225,12 @@ def _retimings(
             candidates.add(round(duration / neighbour))
     options = []
     for k in sorted(candidates):
-        if k < 1 or (n == 1 and k == 1) or not _fits_shape(values, i, j, k, duration / k, rhythm, config):
+        if k < 1 or (n == 1 and k == 1):
+            continue
+        # the moved-beat line needs measured, unflagged intervals either side (inside a cluster it cannot say)
+        measured = (i == 0 or not flagged[i - 1]) and (j == len(values) or not flagged[j])
+        line = _line(neighbours[0], neighbours[1], n) if measured else None
+        if not _fits_shape(values, i, j, k, duration / k, rhythm, line, config):
             continue
         moved = config.moved_weight * (min(n, k) - 1)
         if k == n and _largest_shift(values, i, j, k) > 0:
@@ -231,11 +239,26 @@ def _retimings(
     return options
 
 
+def _line(before: float | None, after: float | None, n: int) -> list[float] | None:
+    """The straight line (ms) from the interval before a group of n to the one after it, at the group."""
+    if before is None or after is None:
+        return None
+    return [before + (after - before) * (p + 1) / (n + 1) for p in range(n)]
+
+
 def _fits_shape(
-    values: Sequence[float], i: int, j: int, k: int, beat: float, rhythm: float, config: ArtifactConfig
+    values: Sequence[float],
+    i: int,
+    j: int,
+    k: int,
+    beat: float,
+    rhythm: float,
+    line: Sequence[float] | None,
+    config: ArtifactConfig,
 ) -> bool:
     """Whether intervals i..j-1 have the shape of the artifacts that would make them k beats of ``beat`` ms
-    (missing and spurious beats judged against the longer and the shorter of ``beat`` and ``rhythm``)."""
+    (missing and spurious beats judged against the longer and the shorter of ``beat`` and ``rhythm``; moved
+    beats against ``line``, the straight line between the measured intervals either side)."""
     n = j - i
     if k > n:
         return max(values[i:j]) >= config.missing_min * max(beat, rhythm)
@@ -245,10 +268,15 @@ def _fits_shape(
         return min(values[i:j]) <= config.extra_max * min(beat, rhythm) and any(
             values[p] + values[p + 1] <= whole for p in range(i, j - 1)
         )
-    return (
-        max(values[i:j]) >= (1.0 + config.moved_min) * beat
-        and min(values[i:j]) <= (1.0 - config.moved_min) * beat
-    )
+    # a moved beat lengthens one interval and shortens another by the same amount: against the line between
+    # the measured intervals either side, the deviations are opposite and cancel; a slowing or a quickening
+    # (the rhythm stepping, with an overshoot) deviates one way more than the other.  Without such a line
+    # the group's own mean is the line, and only the opposite deviations are asked for.
+    reference = line if line is not None else [beat] * n
+    deviations = [values[i + p] - reference[p] for p in range(n)]
+    smallest = config.moved_min * beat
+    opposite = max(deviations) >= smallest and min(deviations) <= -smallest
+    return opposite and (line is None or abs(sum(deviations)) <= MOVED_CANCEL * sum(map(abs, deviations)))
 
 
 def _largest_shift(values: Sequence[float], i: int, j: int, k: int) -> float:

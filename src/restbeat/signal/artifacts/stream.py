@@ -17,10 +17,11 @@ classified, in case it opens a window).  A window closes when ``JOIN`` (5) unfla
 last flag, classified 2 beats later: the last flagged interval is final 7 beats after it ended, and a
 window's first interval n + 7 beats after (n intervals in the window, at most ``MAX_WINDOW`` = 32).
 
-Thresholds need at least ``MIN_WINDOW`` values; before that (the first beats of a segment) intervals pass as
-normal.  Work per beat is O(1) amortised: the sorted windows hold at most 91 values and the buffers are
-trimmed to the last few beats.  Every input interval leaves as :class:`CleanBeat` (a merged extra interval
-leaves nothing; a split missed interval leaves several): excluded intervals carry
+Thresholds come from at least ``MIN_WINDOW`` corrected values; before that (the first beats of a segment)
+from the measured values seen so far (at least ``BOOT_MIN``), so an artifact among the first beats of a
+short reading is still caught.  Work per beat is O(1) amortised: the sorted windows hold at most 91 values
+and the buffers are trimmed to the last few beats.  Every input interval leaves as :class:`CleanBeat` (a
+merged extra interval leaves nothing; a split missed interval leaves several): excluded intervals carry
 ``BeatQuality.EXCLUDED`` and start a new output segment, as do input segment changes and lost contact.
 """
 
@@ -45,6 +46,7 @@ from restbeat.signal.artifacts.sorted_window import SortedWindow
 from restbeat.signal.artifacts.windows import PAD, REFS, Window, WindowRule
 
 MIN_WINDOW = 8
+BOOT_MIN = 4
 _TRIM_AT = 64
 _KEEP = 8
 
@@ -71,6 +73,8 @@ class _Segment:
         self.config = config
         self.d_window = SortedWindow(config.threshold_window)
         self.m_window = SortedWindow(config.threshold_window)
+        self.d_boot = SortedWindow(MIN_WINDOW)  # the first measured dRR and |mRR|, until enough are corrected
+        self.m_boot = SortedWindow(MIN_WINDOW)
         self.recent = SortedWindow(config.median_window)
         self.rule = WindowRule()
         self.offset = 0  # absolute index of list position 0
@@ -101,9 +105,12 @@ class _Segment:
         self.count += 1
         self.recent.add(rr_ms)
         th1 = 0.0
-        if previous is not None and self.d_window.count >= MIN_WINDOW:
+        if previous is not None and self.d_window.count < MIN_WINDOW:
+            self.d_boot.add(rr_ms - previous)
+        d_source = self.d_window if self.d_window.count >= MIN_WINDOW else self.d_boot
+        if previous is not None and d_source.count >= BOOT_MIN:
             th1 = min(
-                config.alpha * self.d_window.quartile_deviation(), config.threshold_cap * self.recent.median()
+                config.alpha * d_source.quartile_deviation(), config.threshold_cap * self.recent.median()
             )
         self.th1.append(th1)
         self.d.append((rr_ms - previous) / th1 if previous is not None and th1 > 0 else 0.0)
@@ -139,9 +146,14 @@ class _Segment:
         if mrr < 0:
             mrr *= 2.0
         self.median[j] = median
-        if self.m_window.count < MIN_WINDOW or self.d_window.count < MIN_WINDOW:
+        if self.m_window.count < MIN_WINDOW:
+            self.m_boot.add(abs(mrr))
+        m_source = self.m_window if self.m_window.count >= MIN_WINDOW else self.m_boot
+        if m_source.count < BOOT_MIN:
             return False
-        th2 = min(config.alpha * self.m_window.quartile_deviation(), config.threshold_cap * median)
+        if self.th1[j] <= 0 and not self._bootstrap_d(j):
+            return False
+        th2 = min(config.alpha * m_source.quartile_deviation(), config.threshold_cap * median)
         d = self.d
         if abs(d[j]) <= 1.0 and abs(mrr) <= 3.0 * th2:
             return False  # the fast path: no rule can fire (every class needs |dRR| > 1 or |mRR| > 3)
@@ -159,6 +171,23 @@ class _Segment:
         )
         self.code[j] = code
         return code != NORMAL
+
+    def _bootstrap_d(self, j: int) -> bool:
+        """The first intervals of a segment arrived before any threshold existed: normalise their dRR (j - 1
+        .. j + 2) by the one the measured values give now.  False when there is none yet."""
+        config = self.config
+        if self.d_boot.count < BOOT_MIN:
+            return False
+        cap = config.threshold_cap * self.recent.median()
+        th1 = min(config.alpha * self.d_boot.quartile_deviation(), cap)
+        if th1 <= 0:
+            return False
+        raw = self.raw
+        for i in range(max(j - 1, 1), min(j + 3, len(raw))):
+            if self.th1[i] <= 0:
+                self.th1[i] = th1
+                self.d[i] = (raw[i] - raw[i - 1]) / th1
+        return self.th1[j] > 0
 
     def _resolve(self, window: Window) -> list[Emitted]:
         """Emit up to the window, then the window as its explanation corrects it."""
