@@ -74,6 +74,22 @@ def per_record_errors(trials: list[Trial]) -> dict[str, list[float]]:
     return by_record
 
 
+def beyond_floor(trials: list[Trial], chosen: list[Trial]) -> dict[str, list[float]]:
+    """|RMSSD error| (%) of every seed against the method's own output on the clean record (its 0 % trial):
+    what the artifacts added, the record's floor (premature beats the annotators labelled N) taken out."""
+    floors = {
+        (t.record.label, t.method): t.score.rmssd_error_pct for t in trials if t.rate == 0.0 and t.seed == 0
+    }
+    out: dict[str, list[float]] = {}
+    for trial in chosen:
+        floor = floors.get((trial.record.label, trial.method))
+        if floor is None:
+            continue
+        added = 100.0 * ((1 + trial.score.rmssd_error_pct / 100) / (1 + floor / 100) - 1)
+        out.setdefault(trial.record.label, []).append(abs(added))
+    return out
+
+
 def _pct(hit: int, total: int, decimals: int = 1) -> str:
     return "-" if total == 0 else f"{100.0 * hit / total:.{decimals}f}"
 
@@ -90,6 +106,8 @@ def summary_table(trials: list[Trial], rates: list[float], methods: list[str]) -
             medians = {label: statistics.median(values) for label, values in errors.items()}
             worst_label = max(medians, key=lambda label: medians[label])
             worst_seed = max(max(values) for values in errors.values())
+            added = beyond_floor(trials, chosen)
+            added_medians = [statistics.median(values) for values in added.values()]
             sums = {kind: [0, 0] for kind in KINDS}
             clustered = [0, 0]
             for trial in chosen:
@@ -108,6 +126,11 @@ def summary_table(trials: list[Trial], rates: list[float], methods: list[str]) -
                     f"{statistics.median(medians.values()):.2f}",
                     f"{medians[worst_label]:.2f} ({worst_label})",
                     f"{worst_seed:.2f}",
+                    (
+                        f"{statistics.median(added_medians):.2f} / {max(added_medians):.2f}"
+                        if added_medians
+                        else "-"
+                    ),
                     _pct(hits, total),
                     " / ".join(_pct(*sums[kind]) for kind in KINDS),
                     _pct(*clustered),
@@ -122,6 +145,7 @@ def summary_table(trials: list[Trial], rates: list[float], methods: list[str]) -
         "RMSSD err %, median record",
         "worst record (its median)",
         "worst seed %",
+        "beyond the floor: median / worst record %",
         "restored %",
         "restored E/M/X/L/S %",
         "in clusters %",

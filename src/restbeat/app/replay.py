@@ -52,7 +52,7 @@ CHECK_IN_CONTEXTS = ("pre-shift", "morning")
 BASELINE_SHIFTS = 20
 #: The version of what :func:`learn_shift` keeps; lessons stored under another version are relearned.  Bump
 #: it whenever the assessment's epochs, half-recoveries or readings change.
-LESSON_VERSION = 1
+LESSON_VERSION = 2  # 2: sleep left out, no phases past a shift's length, resting HR learned through a shift
 
 
 class BaselineError(ValueError):
@@ -91,8 +91,9 @@ def learn_shift(
     min_epochs: int = 0,
 ) -> LearnedShift:
     """Run the assessment over a past recording's readings and keep what it learned.  Resting HR: given,
-    else the 10th percentile of HR up to ``until_s``.  The run stops at the first tick after ``until_s`` at
-    which ``min_epochs`` low-effort minutes have been gathered (else at the end)."""
+    else the 10th percentile of HR up to ``until_s``.  A recording longer than a shift is not a shift: its
+    minutes carry no phase (they count for the pooled history only).  The run stops at the first tick after
+    ``until_s`` at which ``min_epochs`` low-effort minutes have been gathered (else at the end)."""
     first = [r for r in window_readings if until_s is None or r.t_s <= until_s]
     if resting_hr_bpm is None:
         rates = [r.hr_bpm for r in first if r.hr_bpm is not None]
@@ -107,7 +108,13 @@ def learn_shift(
         assessor.update(reading)
         if reading.hr_bpm is not None:
             heart_rates.append(reading.hr_bpm)
-    epochs = tuple(dataclasses.replace(epoch, shift=shift) for epoch in assessor.epochs)
+    longer_than_a_shift = bool(window_readings) and (
+        window_readings[-1].t_s - window_readings[0].t_s > assessor.config.shift_length_s
+    )
+    epochs = tuple(
+        dataclasses.replace(epoch, shift=shift, phase=ShiftPhase.NONE if longer_than_a_shift else epoch.phase)
+        for epoch in assessor.epochs
+    )
     return LearnedShift(epochs, tuple(assessor.half_recoveries_s), tuple(heart_rates), end_s)
 
 
@@ -220,9 +227,17 @@ def load_baseline(source: str | Path) -> Profile:
     return baseline_from_recording(read_recording(path))[0]
 
 
+def local_time_of_day_s(recording: RRRecording) -> float:
+    """Seconds after local midnight at the recording's beat time 0 (it must say when it started)."""
+    assert recording.started_utc is not None
+    local = recording.started_utc + (recording.tz_offset_s or 0)
+    return local % 86400.0
+
+
 @dataclass(frozen=True, slots=True)
 class ReplaySummary:
-    """A replay's totals: duration (s), beats, time per state (s), prompts, candidates not prompted."""
+    """A replay's totals: duration (s), beats, time per state (s), prompts, candidates not prompted, and how
+    sleep was told (the local clock, or heart rate when the recording has no clock) and for how long (s)."""
 
     duration_s: float
     beats: int
@@ -231,6 +246,8 @@ class ReplaySummary:
     suppressed: int
     reference: str
     learning: bool
+    sleep_from: str = ""
+    asleep_s: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         """The summary as JSON-ready values."""
@@ -249,19 +266,24 @@ def replay(
     base = profile or Profile()
     if start_s is not None:
         base = dataclasses.replace(base, start_s=start_s)
+    if base.local_start_s is None and recording.started_utc is not None:
+        base = dataclasses.replace(base, local_start_s=local_time_of_day_s(recording))
     pipeline = ShiftPipeline(profile=base, learner=PracticeLearner(seed=seed))
     state_s = {state.value: 0.0 for state in State}
     outcomes: list[Outcome] = []
     last_t: float | None = None
     beats = 0
+    asleep_s = 0.0
 
     def account(new: list[Outcome]) -> None:
-        nonlocal last_t
+        nonlocal last_t, asleep_s
         outcomes.extend(new)
         current = pipeline.assessment
         if current is not None:
             if last_t is not None:
                 state_s[current.state.value] += max(current.t_s - last_t, 0.0)
+                if current.sleep_source is not None:
+                    asleep_s += max(current.t_s - last_t, 0.0)
             last_t = current.t_s
 
     for beat in recording_beats(recording, pipeline.correction):
@@ -278,6 +300,12 @@ def replay(
         suppressed=sum(isinstance(o, Suppressed) for o in outcomes),
         reference=str(current.reference.source) if current else "none",
         learning=bool(current and current.reference.learning),
+        sleep_from=(
+            "the local clock (23:00-07:00) and heart rate"
+            if base.local_start_s is not None
+            else "heart rate (the recording has no clock)"
+        ),
+        asleep_s=asleep_s,
     )
     return outcomes, summary
 

@@ -36,7 +36,7 @@ class AssessConfig:
     low_stretch_break_s: float = 60.0
     mature_epochs: int = 180
     deep_z: float = -2.0
-    deep_span_s: float = 900.0
+    deep_span_s: float = 600.0
     reference_every_s: float = 600.0
     own_epochs_after_s: float = 1800.0
     shift_length_s: float = 12 * 3600.0

@@ -61,5 +61,6 @@ def render_text(
     lines.append(
         f"reference at the end: {summary.reference}" + (" (still learning)" if summary.learning else "")
     )
+    lines.append(f"sleep told from {summary.sleep_from}: {summary.asleep_s / 3600:.1f} h probably asleep")
     lines.append(NOT_A_MEDICAL_DEVICE)
     return "\n".join(lines)
