@@ -40,7 +40,7 @@ from restbeat.store.writes import SessionStart, finish_session, insert_session
 from tests.support.demo_month import MONTH_LAST
 
 FIRST_SHIFT = dt.date(2026, 2, 26)  # day shift; no earlier post-shift session
-NIGHT_SHIFT = dt.date(2026, 3, 5)  # 4 prompts (one expired), 3 practices, a note, a link drop
+NIGHT_SHIFT = dt.date(2026, 3, 4)  # 4 prompts (one snoozed, one dismissed), 2 practices, a note, a link drop
 LAST_SHIFT = dt.date(2026, 3, 9)  # the latest: seven earlier post-shift sessions
 
 
@@ -165,14 +165,17 @@ def test_the_series_is_the_60s_window_at_each_grid_point(
 def test_the_replay_reproduces_every_reason_the_live_shift_prompted_with(
     conn: sqlite3.Connection, reviews: dict[dt.date, ShiftReview]
 ) -> None:
-    """The stored prompt texts carry the live numbers (60-s RMSSD, minutes, the usual range): each one is a
-    trigger the replay raised at or before it."""
+    """The stored prompt texts carry the live numbers of the moment the prompt was delivered (60-s RMSSD,
+    minutes, the usual range): the replay's assessment says exactly the same at that moment, after a trigger
+    it raised at or before it."""
     for review in reviews.values():
         triggers = [e for e in review.events if e.kind == "trigger"]
         assert len(triggers) >= len(review.prompts) > 0
-        for prompt in session_records(conn, "prompts", review.session.id):
-            raised = {e.reason for e in triggers if e.t_s <= prompt["t_s"] + 1.0}
-            assert prompt["reason"] in raised, (review.session.local_date, prompt["t_s"], prompt["reason"])
+        stored = session_records(conn, "prompts", review.session.id)
+        assert len(stored) == len(review.replayed_reasons)
+        for prompt, replayed in zip(stored, review.replayed_reasons, strict=True):
+            assert any(e.t_s <= prompt["t_s"] + 1.0 for e in triggers)
+            assert prompt["reason"] == replayed, (review.session.local_date, prompt["t_s"], prompt["reason"])
 
 
 def test_the_band_is_the_usual_range_the_decisions_used(reviews: dict[dt.date, ShiftReview]) -> None:
@@ -257,8 +260,8 @@ def test_prompts_practices_notes_and_link_drops_are_the_stores(
                 for s in review.spans
             )
     night = reviews[NIGHT_SHIFT]
-    assert len(night.prompts) == 4 and len(night.practices) == 3 and len(night.notes) == 1
-    assert {p.response for p in night.prompts} == {"accepted", "expired"}
+    assert len(night.prompts) == 4 and len(night.practices) == 2 and len(night.notes) == 1
+    assert {p.response for p in night.prompts} == {"accepted", "dismissed", "snoozed"}
     assert any(
         p.effect.rsa_bpm is not None for p in night.practices if p.practice == "paced-breathing"
     ) or all(p.practice != "paced-breathing" for p in night.practices)

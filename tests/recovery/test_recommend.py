@@ -530,3 +530,24 @@ def test_a_newer_trigger_replacing_a_pending_one_is_logged() -> None:
     first = rec.update(_assessment(5 * MIN, episode=1), [_event(5 * MIN, 1)])
     second = rec.update(_assessment(6 * MIN, episode=2), [_event(6 * MIN, 2)])
     assert "replaced by a newer trigger" in _whys([*first, *second])
+
+
+def test_a_prompt_is_delivered_only_while_its_reason_holds_and_says_what_is_true_then() -> None:
+    """A candidate from the warm-up whose low has lifted by 20 min is not delivered (no stale prompt with an
+    old reason); when the value is low again the card gives the numbers of that moment."""
+    rec = _recommender()
+    decisions = _tick(rec, 10, 1, trigger=True)
+    for minute in range(20, 26):
+        decisions += _tick(rec, minute, 1, still_low=False)
+    assert not _prompts(decisions) and "no longer low" in _whys(decisions)
+    now = Reason(ReasonKind.LOW_SUSTAINED, 18.0, 900.0, 27.0, 41.0, ReferenceSource.POOLED)
+    prompted = rec.update(dataclasses.replace(_assessment(26 * MIN, 1), reason_now=now), [])
+    (prompt,) = _prompts(prompted)
+    assert prompt.reason is now and "18 ms for 15 min" in prompt.reason.text()
+
+
+def test_no_prompt_while_the_person_is_probably_asleep() -> None:
+    rec = _recommender()
+    decisions = _tick(rec, 30, 1, trigger=True, gate=Gate.ASLEEP)
+    decisions += _tick(rec, 31, 1, gate=Gate.ASLEEP)
+    assert not _prompts(decisions) and _whys(decisions) == [str(Gate.ASLEEP)]

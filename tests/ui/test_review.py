@@ -30,7 +30,7 @@ from restbeat.store.queries import session_records
 from restbeat.ui.plots import png_bytes
 from restbeat.ui.review_figure import PROMPT_STYLE, review_figure, review_text
 
-NIGHT_SHIFT = dt.date(2026, 3, 5)  # 4 prompts (3 accepted, 1 expired), 3 practices, a note, a link drop
+NIGHT_SHIFT = dt.date(2026, 3, 4)  # 4 prompts (2 accepted, 1 dismissed, 1 snoozed), 2 practices, a note
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +99,7 @@ def test_one_marker_per_stored_prompt_shaped_by_the_answer(
         f"prompts-{answer}": PROMPT_STYLE[answer][0] for answer in {p["response"] for p in stored}
     }
     legend = {text.get_text() for text in figure.legends[0].get_texts()}
-    assert {"prompt accepted", "prompt expired"} <= legend
+    assert {"prompt accepted", "prompt dismissed"} <= legend
 
 
 def test_every_practice_and_note_is_drawn_and_listed(
@@ -109,7 +109,7 @@ def test_every_practice_and_note_is_drawn_and_listed(
     outcomes = session_records(month_conn, "outcomes", review.session.id)
     notes = session_records(month_conn, "annotations", review.session.id)
     spans = _by_gid(top, "practice")
-    assert len(spans) == len(review.practices) == len(outcomes) == 3
+    assert len(spans) == len(review.practices) == len(outcomes) == 2
     starts = sorted(span.get_x() for span in spans if isinstance(span, Rectangle))
     assert starts == pytest.approx(sorted(o["started_t_s"] / 3600.0 for o in outcomes))
     labels = [text.get_text() for text in _by_gid(top, "practice-label")]
@@ -211,13 +211,13 @@ def test_the_text_gives_the_numbers_with_their_units(review: ShiftReview) -> Non
     lines = review_text(review)
     text = "\n".join(lines)
     summary = review.summary
-    assert lines[0].startswith("Thu 05 Mar 2026: night shift 22:00-06:00")
+    assert lines[0].startswith("Wed 04 Mar 2026: night shift 22:00-06:00")
     assert lines[1].startswith(f"Strained {round(summary.strained_s / 60) // 60} h")
     lowest = summary.lowest
     assert lowest is not None
     assert f"Lowest 5 min at rest: 60-s RMSSD {lowest.rmssd_ms:.0f} ms" in text
-    assert "Prompts: 4 (3 accepted, 1 expired); 3 practices measured:" in text
-    assert sum(line.startswith(("  1. ", "  2. ", "  3. ")) for line in lines) == 3
+    assert "Prompts: 4 (2 accepted, 1 dismissed, 1 snoozed); 2 practices measured:" in text
+    assert sum(line.startswith(("  1. ", "  2. ", "  3. ")) for line in lines) == 2
     recovery = summary.recovery
     assert recovery is not None and recovery.reference is not None
     assert (

@@ -66,8 +66,12 @@ def new_shift(
     local = (started or dt.datetime.now().astimezone()).astimezone()
     offset = local.utcoffset()
     origin = clock()
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
     profile = dataclasses.replace(
-        baseline(conn, local.timestamp(), learned_before), start_s=origin, night=is_night(local)
+        baseline(conn, local.timestamp(), learned_before),
+        start_s=origin,
+        night=is_night(local),
+        local_start_s=(local - midnight).total_seconds() - origin,  # local time of day at clock time 0
     )
     rate = resonance_rate(conn) or DEFAULT_RATE_PER_MIN
     pacer = plan.pacer or PacerSettings(rate_per_min=rate)

@@ -276,6 +276,7 @@ class ShiftReview:
     practices: tuple[PracticeDone, ...]
     notes: tuple[Note, ...]
     summary: Summary
+    replayed_reasons: tuple[str | None, ...] = ()  # the replay's reason at each prompt (what it said)
 
     @property
     def end_s(self) -> float:
@@ -339,12 +340,18 @@ def load_review(
         if period.session_id != session.id:
             grid.fill_check(period, other_beats[period.session_id])
     prompts = _prompts(conn, session.id)
+    local_start = session.local_start
+    midnight = local_start.replace(hour=0, minute=0, second=0, microsecond=0)
+    since_midnight = (local_start - midnight).total_seconds()
     profile = dataclasses.replace(
         baseline(conn, before_utc=session.started_utc, learned_before=learned_before),
         start_s=REPLAY_ORIGIN_S,
-        night=is_night(session.local_start),
+        night=is_night(local_start),
+        local_start_s=since_midnight - REPLAY_ORIGIN_S,  # as the live session had it
     )
-    state_s, events = grid.fill_shift(beats, ShiftPipeline(profile=profile), end_s, _tighten_at(prompts))
+    state_s, events, reasons = grid.fill_shift(
+        beats, ShiftPipeline(profile=profile), end_s, _tighten_at(prompts), [p.t_s for p in prompts]
+    )
     series = grid.series()
     spans = _spans(series, periods, _link_drops(conn, session.id))
     lowest = _lowest(series, end_s)
@@ -370,6 +377,7 @@ def load_review(
         spans=spans,
         events=tuple(events),
         prompts=tuple(prompts),
+        replayed_reasons=tuple(reasons),
         practices=_practices(conn, session.id),
         notes=tuple(
             Note(float(r["t_s"]), str(r["text"])) for r in session_records(conn, "annotations", session.id)
@@ -448,13 +456,23 @@ class _Grid:
             k += 1
 
     def fill_shift(
-        self, beats: SessionBeats, pipeline: ShiftPipeline, end_s: float, tighten_at_s: float | None
-    ) -> tuple[dict[State, float], list[Event]]:
+        self,
+        beats: SessionBeats,
+        pipeline: ShiftPipeline,
+        end_s: float,
+        tighten_at_s: float | None,
+        prompt_times_s: Sequence[float] = (),
+    ) -> tuple[dict[State, float], list[Event], list[str | None]]:
         """The shift through the live decision path (beat times shifted by :data:`REPLAY_ORIGIN_S`); returns
-        the time per state (s, ticks x 5 s) and the state changes and triggers.  The tightening after two
+        the time per state (s, ticks x 5 s), the state changes and triggers, and the reason the assessment
+        gave at the tick of each of ``prompt_times_s`` (the latest at or up to 1 s before it: what a prompt
+        delivered then says).  The tightening after two
         dismissals in a row applies from the first tick after the second answer (``tighten_at_s``)."""
         state_s = dict.fromkeys(State, 0.0)
         events: list[Event] = []
+        pending = sorted(prompt_times_s)
+        reasons: list[str | None] = []
+        said: str | None = None  # the reason at the latest tick
         tick_s = pipeline.assess_config.tick_s
         n = self.t_s.size
         k = self._index(0.0)
@@ -488,13 +506,17 @@ class _Grid:
             if current is not None and current.t_s != last_tick:
                 last_tick = current.t_s
                 state_s[current.state] += tick_s
+                while pending and current.t_s - REPLAY_ORIGIN_S > pending[0] + 1.0:  # past the prompt's tick
+                    pending.pop(0)
+                    reasons.append(said)
+                said = current.reason_now.text() if current.reason_now is not None else None
                 if t >= tighten:
                     pipeline.assessor.tighten()
                     tighten = math.inf
         while k < n and self.t_s[k] <= end_s:
             self._window(k, stream, last_t, excluded)
             k += 1
-        return state_s, events
+        return state_s, events, reasons + [said] * len(pending)
 
     def series(self) -> Series:
         arrays = (self.t_s, self.hr, self.rmssd, self.low, self.high, self.hr_low, self.hr_high)

@@ -27,16 +27,15 @@ Every 5 s of beat time (a *tick*) the assessor reads the last 60-s window (lnRMS
 
 Work per beat is O(1): between ticks :meth:`Assessor.update` returns at once; a tick touches fixed-size
 buffers (15 min of ticks, 256 HR bins).  Epochs of the session (one eligible minute each) are kept so the
-reference can learn a new person during the shift: while the profile has no history of its own, epochs
-older than 30 min stand in for it.  With a history, the reference is the history alone.
+reference can learn a new person during the shift (an epoch counts once it is 20 min old and no sleep began
+meanwhile): while the profile has no history of its own, epochs older than 30 min stand in for it.  With a
+history, the reference is the history alone.
 """
 
 from __future__ import annotations
 
 import bisect
 import math
-import statistics
-from collections import deque
 
 from restbeat.recovery.baseline import (
     Epoch,
@@ -46,8 +45,8 @@ from restbeat.recovery.baseline import (
     in_shift_reference,
     shift_phase,
 )
-from restbeat.recovery.dips import Dip, is_stressor, slow_recovery_limit_s, usual_half_recovery_s
-from restbeat.recovery.effort import EffortTracker, RestingHeartRate
+from restbeat.recovery.dips import DipTracker, usual_half_recovery_s
+from restbeat.recovery.gates import TickGates, Unconfirmed
 from restbeat.recovery.practices import Trigger
 from restbeat.recovery.reasons import Reason, ReasonKind
 from restbeat.recovery.shift_state import (
@@ -61,7 +60,7 @@ from restbeat.recovery.shift_state import (
     TriggerEvent,
     WindowReading,
 )
-from restbeat.recovery.sleep import SleepDetector
+from restbeat.recovery.ticks import Tick, TickWindow, unreadable
 
 CURRENT_SHIFT = -1  # the shift id of the epochs gathered during this session
 _MEDIAN_MOVE_LN = 0.05  # a recomputed reference replaces the one in use when it moves this much, or
@@ -84,16 +83,6 @@ __all__ = [
 ]
 
 
-class _Tick:
-    __slots__ = ("eligible", "hr_bpm", "rmssd_ms", "t_s", "z", "z_hr")
-
-    def __init__(
-        self, t_s: float, eligible: bool, z: float, z_hr: float, rmssd_ms: float, hr_bpm: float
-    ) -> None:
-        self.t_s, self.eligible, self.z, self.z_hr = t_s, eligible, z, z_hr
-        self.rmssd_ms, self.hr_bpm = rmssd_ms, hr_bpm
-
-
 class Assessor:
     """Feed :class:`WindowReading` values in time order to :meth:`update`; read :attr:`current`."""
 
@@ -105,35 +94,21 @@ class Assessor:
         self.current: Assessment | None = None
         self.epochs: list[Epoch] = []
         self._epoch_times: list[float] = []
-        self.half_recoveries_s: list[float] = []
         self.strained_s = 0.0
-        prior_rest = self.profile.resting_hr_bpm
-        if prior_rest is None and self.profile.check_in is not None:
-            prior_rest = self.profile.check_in.hr_bpm
-        self.resting = RestingHeartRate(prior_rest, config.tick_s, config.effort)
-        self.effort = EffortTracker(config.tick_s, config.effort)
-        self.sleep = SleepDetector(
-            config.tick_s, self.profile.local_start_s, self.profile.night, config.sleep
-        )
-        self._window: deque[_Tick] = deque(maxlen=round(config.enter_span_s / config.tick_s))
-        self._long: deque[_Tick] = deque(maxlen=round(config.deep_span_s / config.tick_s))
-        self._recent: deque[_Tick] = deque(maxlen=round(config.dips.within_s / config.tick_s))
+        self.gates = TickGates(self.profile, config)
+        self.dips = DipTracker(self.profile.half_recoveries_s, config.dips)
+        self.ticks = TickWindow(config)
         self._origin: float | None = self.profile.start_s
         self._next_tick: float | None = None
         self._reference: Reference | None = None
         self._reference_at = -math.inf
         self._reference_since = -math.inf
-        self._awake_ticks = 0
+        self._pending_epochs: Unconfirmed[Epoch] = Unconfirmed(config.sleep.onset_s)
         self._next_epoch_t = -math.inf
         self._state = State.SETTLED
         self._episodes = 0
         self._episode: int | None = None
         self._trigger_pending = False  # strain entered against a young reference: the trigger waits
-        self._up_run = 0  # consecutive eligible ticks at z >= exit_z
-        self._down_run = 0  # consecutive eligible ticks at z <= enter_z
-        self._low_stretch_ticks = 0
-        self._not_low_run = 0
-        self._dip: Dip | None = None
         self._recovering_from_strain = False
 
     # -- public ------------------------------------------------------------------------------------------
@@ -147,17 +122,18 @@ class Assessor:
         """Enter strain only at the strict threshold for the rest of the shift (after repeated dismissals)."""
         self.enter_z = self.config.strict_enter_z
 
+    @property
+    def half_recoveries_s(self) -> list[float]:
+        """This session's half-recovery times (s)."""
+        return self.dips.half_recoveries_s
+
     def resting_hr_bpm(self, t_s: float | None = None) -> float | None:
         """The resting HR in use (bpm): learned in this session once it can be, else the prior."""
-        return self.resting.value(t_s if t_s is not None else -math.inf)
+        return self.gates.resting.value(t_s if t_s is not None else -math.inf)
 
     def mature(self, reference: Reference) -> bool:
         """Whether ``reference`` may decide a prompt on its own (see the module docstring)."""
-        if reference.source is ReferenceSource.CHECK_IN:
-            return True
-        if reference.source is ReferenceSource.POPULATION:
-            return False
-        return reference.epochs >= self.config.mature_epochs
+        return reference.decides_alone(self.config.mature_epochs)
 
     def due(self, t_s: float) -> bool:
         """Whether :meth:`update` at beat time ``t_s`` (s) would tick; between ticks a caller may skip
@@ -174,8 +150,8 @@ class Assessor:
         if reading.t_s < self._next_tick:
             return ()
         missed = int((reading.t_s - self._next_tick) // tick)
-        for k in range(min(missed, self._long.maxlen or 0)):
-            self._push(_Tick(self._next_tick + k * tick, False, math.nan, math.nan, math.nan, math.nan))
+        for k in range(min(missed, self.ticks.long.maxlen or 0)):
+            self.ticks.push(unreadable(self._next_tick + k * tick))
         self._next_tick += (missed + 1) * tick
         return self._tick(reading)
 
@@ -199,7 +175,7 @@ class Assessor:
             reference = in_shift_reference(own, phase, profile.night, profile.check_in)
         self._reference_at = t_s
         if self._reference is None or self._moved(self._reference, reference):
-            self._rescore(reference)
+            self.ticks.rescore(reference, self.enter_z)
             self._reference = reference
             self._reference_since = t_s
         return self._reference
@@ -212,68 +188,27 @@ class Assessor:
             or abs(new.sd - old.sd) >= _SD_MOVE_SHARE * old.sd
         )
 
-    def _rescore(self, reference: Reference) -> None:
-        """A new reference: the z values held (15 min of ticks) and the runs counted from them are redone,
-        so a decision never mixes two references."""
-        for tick in self._long:
-            if math.isfinite(tick.rmssd_ms):
-                tick.z = reference.z(math.log(tick.rmssd_ms))
-                tick.z_hr = reference.z_hr(tick.hr_bpm)
-        self._up_run = self._down_run = self._low_stretch_ticks = self._not_low_run = 0
-        for tick in self._window:
-            self._track_runs(tick)
-
-    # -- the tick ----------------------------------------------------------------------------------------
-
-    def _push(self, tick: _Tick) -> None:
-        self._window.append(tick)
-        self._long.append(tick)
-        self._recent.append(tick)
-
-    def _gate(self, t_s: float, readable: bool, hr: float | None) -> tuple[Gate, float | None]:
-        """Sleep, resting HR and effort for this tick: its gate and the resting HR in use."""
-        config = self.config
-        known = self.resting.learned_bpm
-        awake_s = self._awake_ticks * config.tick_s
-        if known is None and self.resting.prior_bpm is not None:
-            known, awake_s = self.resting.prior_bpm, math.inf
-        asleep = self.sleep.update(t_s, hr if readable else None, known, awake_s)
-        if readable and not asleep and hr is not None:
-            self.resting.add_awake(hr)
-            self._awake_ticks += 1
-        rest = self.resting.value(t_s)
-        if not readable or hr is None:
-            return Gate.NO_DATA, rest
-        if asleep:
-            return Gate.ASLEEP, rest
-        effort = self.effort.update(t_s, hr, rest)
-        if rest is None:
-            return Gate.NO_REST_HR, rest
-        if effort:
-            return Gate.EFFORT, rest
-        if self.effort.settling(t_s):
-            return Gate.AFTER_EFFORT, rest
-        return Gate.READABLE, rest
-
     def _tick(self, reading: WindowReading) -> tuple[Event, ...]:
         t = reading.t_s
         reference = self._reference_at_time(t)
         ln, hr = reading.ln_rmssd, reading.hr_bpm
         readable = ln is not None and hr is not None and math.isfinite(ln) and math.isfinite(hr)
-        gate, rest = self._gate(t, readable, hr)
+        gate, rest = self.gates.gate(t, readable, hr)
         z = reference.z(ln) if readable and ln is not None else math.nan
         z_hr = reference.z_hr(hr) if readable and hr is not None else math.nan
         rmssd = math.exp(ln) if readable and ln is not None else math.nan
         eligible = gate is Gate.READABLE
-        now = _Tick(t, eligible, z, z_hr, rmssd, hr if readable and hr is not None else math.nan)
+        now = Tick(t, eligible, z, z_hr, rmssd, hr if readable and hr is not None else math.nan)
         events: list[Event] = []
         self._stressor(now, reference, events)
-        self._push(now)
+        self.ticks.push(now)
         if eligible and hr is not None and ln is not None and t >= self._next_epoch_t:
-            self.epochs.append(Epoch(CURRENT_SHIFT, self._phase(t), self.profile.night, ln, hr))
-            self._epoch_times.append(t)
+            self._pending_epochs.add(t, Epoch(CURRENT_SHIFT, self._phase(t), self.profile.night, ln, hr))
             self._next_epoch_t = t + 60.0
-        self._track_runs(now)
+        for at, epoch in self._pending_epochs.confirmed(t, gate is Gate.ASLEEP):
+            self.epochs.append(epoch)
+            self._epoch_times.append(at)
+        self.ticks.track(now, self.enter_z)
         self._transition(now, gate, reference, hr, rest, events)
         self._follow_dip(now, reference, events)
         if self._state is State.STRAINED:
@@ -290,46 +225,17 @@ class Assessor:
             resting_hr_bpm=rest,
             episode=self._episode,
             reason_now=self._reason_now(now, reference),
-            sleep_source=self.sleep.source,
+            sleep_source=self.gates.sleep.source,
             reference_mature=self.mature(reference),
         )
         return tuple(events)
-
-    def _track_runs(self, now: _Tick) -> None:
-        """Counts of eligible ticks: runs above the exit and below the entry threshold, and the low stretch
-        (eligible low ticks since a minute of not-low ones)."""
-        if not now.eligible:
-            return
-        low = now.z <= self.enter_z
-        self._down_run = self._down_run + 1 if low else 0
-        self._up_run = self._up_run + 1 if now.z >= self.config.exit_z else 0
-        if low:
-            self._low_stretch_ticks += 1
-            self._not_low_run = 0
-        else:
-            self._not_low_run += 1
-            if self._not_low_run * self.config.tick_s >= self.config.low_stretch_break_s:
-                self._low_stretch_ticks = 0
-
-    def _low_share_met(self, ticks: deque[_Tick], z_limit: float) -> bool:
-        """Most of ``ticks`` (a full span) eligible and at or below ``z_limit``, the latest one too, with the
-        heart rate at or above the person's usual."""
-        config = self.config
-        if len(ticks) < (ticks.maxlen or 0) or not (ticks[-1].eligible and ticks[-1].z <= z_limit):
-            return False
-        eligible = [tick for tick in ticks if tick.eligible]
-        if len(eligible) < config.enter_cover * len(ticks):
-            return False
-        if sum(1 for tick in eligible if tick.z <= z_limit) < config.enter_share * len(eligible):
-            return False
-        return statistics.median(tick.z_hr for tick in eligible) >= 0.0
 
     def _enter_rule_met(self, reference: Reference, t_s: float) -> bool:
         if reference.source is ReferenceSource.POPULATION:
             return False
         if t_s - self._reference_since < self.config.enter_span_s:
             return False  # the reference formed or moved within the decision window
-        return self._low_share_met(self._window, self.enter_z)
+        return self.ticks.low_share_met(long=False, z_limit=self.enter_z)
 
     def _reason(
         self, kind: ReasonKind, reference: Reference, rmssd: float, span_s: float, **extra: float | None
@@ -343,7 +249,7 @@ class Assessor:
 
     def _transition(
         self,
-        now: _Tick,
+        now: Tick,
         gate: Gate,
         reference: Reference,
         hr: float | None,
@@ -352,7 +258,7 @@ class Assessor:
     ) -> None:
         config = self.config
         t = now.t_s
-        moving_s = self.effort.moving_s(t) if gate is Gate.EFFORT else 0.0
+        moving_s = self.gates.effort.moving_s(t) if gate is Gate.EFFORT else 0.0
         if self._recovering_from_strain and moving_s > config.effort_exit_s:
             reason = self._reason(
                 ReasonKind.MOVING, reference, now.rmssd_ms, moving_s, hr_bpm=hr, resting_hr_bpm=rest
@@ -362,16 +268,20 @@ class Assessor:
         self._deep_trigger(now, reference, events)
         turn = round(config.turn_s / config.tick_s)
         if self._state is State.STRAINED:
-            if self._up_run >= turn:
-                reason = self._reason(ReasonKind.COMING_BACK, reference, self._run_median(self._up_run), 0.0)
+            if self.ticks.up_run >= turn:
+                reason = self._reason(
+                    ReasonKind.COMING_BACK, reference, self.ticks.run_median(self.ticks.up_run), 0.0
+                )
                 self._change(t, State.RECOVERING, reason, events)
             return
         if self._state is State.RECOVERING and self._recovering_from_strain:
-            if self._down_run >= turn:
+            up = self.ticks.up_run
+            if self.ticks.down_run >= turn:
                 self._change(t, State.STRAINED, self._low_reason(reference), events)
-            elif self._up_run * config.tick_s >= config.exit_hold_s:
-                held = self._run_median(self._up_run)
-                reason = self._reason(ReasonKind.BACK_IN_RANGE, reference, held, self._up_run * config.tick_s)
+            elif up * config.tick_s >= config.exit_hold_s:
+                reason = self._reason(
+                    ReasonKind.BACK_IN_RANGE, reference, self.ticks.run_median(up), up * config.tick_s
+                )
                 self._end_strain(t, reason, events)
             return
         if self._enter_rule_met(reference, t):
@@ -385,14 +295,14 @@ class Assessor:
             else:
                 self._trigger_pending = True
 
-    def _deep_trigger(self, now: _Tick, reference: Reference, events: list[Event]) -> None:
+    def _deep_trigger(self, now: Tick, reference: Reference, events: list[Event]) -> None:
         """Strain entered against a young reference: the trigger once the low is deep and long enough."""
         if not (self._trigger_pending and self._recovering_from_strain and self._episode is not None):
             return
-        if self.mature(reference) and self._low_share_met(self._window, self.enter_z):
+        if self.mature(reference) and self.ticks.low_share_met(long=False, z_limit=self.enter_z):
             deep = True  # the reference has matured meanwhile: the usual rule decides
         else:
-            deep = self._low_share_met(self._long, self.config.deep_z)
+            deep = self.ticks.low_share_met(long=True, z_limit=self.config.deep_z)
         if deep:
             self._trigger_pending = False
             reason = self._low_reason(reference)
@@ -403,33 +313,26 @@ class Assessor:
     def _end_strain(self, t_s: float, reason: Reason, events: list[Event]) -> None:
         self._recovering_from_strain = False
         self._trigger_pending = False
-        self._episode = self._dip.episode if self._dip is not None else None
-        after = State.RECOVERING if self._dip is not None else State.SETTLED
+        dip = self.dips.dip
+        self._episode = dip.episode if dip is not None else None
+        after = State.RECOVERING if dip is not None else State.SETTLED
         self._change(t_s, after, reason, events)
-
-    def _run_median(self, ticks: int) -> float:
-        """Median 60-s RMSSD (ms) of the last ``ticks`` eligible ticks."""
-        values = [tick.rmssd_ms for tick in self._window if tick.eligible][-ticks:]
-        return statistics.median(values)
 
     def _low_reason(self, reference: Reference) -> Reason:
         """Strain's reason: the median 60-s RMSSD of the window and how long it has been low: the low ticks
         of the window or of the low stretch, whichever is longer (time spent moving is not counted)."""
-        eligible = [tick for tick in self._window if tick.eligible]
-        low_in_window = sum(1 for tick in eligible if tick.z <= self.enter_z)
-        span = max(self._low_stretch_ticks, low_in_window) * self.config.tick_s
-        rmssd = statistics.median(tick.rmssd_ms for tick in eligible)
+        rmssd, span = self.ticks.low(self.enter_z)
         return self._reason(ReasonKind.LOW_SUSTAINED, reference, rmssd, span)
 
-    def _reason_now(self, now: _Tick, reference: Reference) -> Reason | None:
+    def _reason_now(self, now: Tick, reference: Reference) -> Reason | None:
         """The open episode's reason with this tick's numbers while it is still true, else None."""
         if not now.eligible:
             return None
         if self._recovering_from_strain and now.z <= self.enter_z:
             return self._low_reason(reference)
-        dip = self._dip
+        dip = self.dips.dip
         if dip is not None and now.z <= self.config.dips.still_low_z:
-            usual = usual_half_recovery_s(self._half_history(), self.config.dips)
+            usual = usual_half_recovery_s(self.dips.history(), self.config.dips)
             return self._reason(
                 ReasonKind.SLOW_RECOVERY,
                 reference,
@@ -439,85 +342,57 @@ class Assessor:
             )
         return None
 
-    # -- stressors and their recovery -------------------------------------------------------------------
+    # -- stressors and their recovery (restbeat.recovery.dips) -------------------------------------------
 
-    def _half_history(self) -> list[float]:
-        return [*self.profile.half_recoveries_s, *self.half_recoveries_s]
-
-    def _stressor(self, now: _Tick, reference: Reference, events: list[Event]) -> None:
+    def _stressor(self, now: Tick, reference: Reference, events: list[Event]) -> None:
         """A fast drop at low effort with HR rising: start following its recovery (before ``now`` is kept)."""
-        if self._dip is not None or self._state is not State.SETTLED or not now.eligible:
+        if self.dips.dip is not None or self._state is not State.SETTLED or not now.eligible:
             return
         if reference.source is ReferenceSource.POPULATION:
             return
-        before = [(tick.rmssd_ms, tick.hr_bpm) for tick in self._recent if tick.eligible]
-        found = is_stressor(math.log(now.rmssd_ms), now.hr_bpm, reference.median, before, self.config.dips)
+        before = [(tick.t_s, tick.rmssd_ms, tick.hr_bpm) for tick in self.ticks.recent if tick.eligible]
+        found = self.dips.start(
+            now.t_s, now.rmssd_ms, now.hr_bpm, reference.median, before, self._episodes + 1
+        )
         if found is None:
             return
-        highest, rise = found
-        started = next(tick.t_s for tick in self._recent if tick.eligible and tick.rmssd_ms == highest)
         self._episodes += 1
         self._episode = self._episodes
-        self._dip = Dip(now.t_s, math.log(now.rmssd_ms), reference.median, self._episodes)
         reason = self._reason(
             ReasonKind.STRESSOR,
             reference,
             now.rmssd_ms,
-            now.t_s - started,
-            from_rmssd_ms=highest,
-            hr_rise_bpm=rise,
+            found.span_s,
+            from_rmssd_ms=found.from_rmssd_ms,
+            hr_rise_bpm=found.hr_rise_bpm,
             hr_bpm=now.hr_bpm,
         )
         self._change(now.t_s, State.RECOVERING, reason, events)
 
-    def _follow_dip(self, now: _Tick, reference: Reference, events: list[Event]) -> None:
-        dip = self._dip
-        if dip is None:
+    def _follow_dip(self, now: Tick, reference: Reference, events: list[Event]) -> None:
+        news = self.dips.follow(now.t_s, now.eligible, now.rmssd_ms, now.z, self._recovering_from_strain)
+        if news is None:
             return
-        config = self.config.dips
-        elapsed = now.t_s - dip.t0_s
-        if elapsed > config.censor_s:
-            self.half_recoveries_s.append(config.censor_s)
-            self._close_dip(now, reference, None, events)
-            return
-        if not now.eligible:
-            return
-        ln = math.log(now.rmssd_ms)
-        if ln < dip.low_ln:
-            dip.low_ln, dip.t0_s = ln, now.t_s
-            return
-        history = self._half_history()
-        usual = usual_half_recovery_s(history, config)
-        if ln >= dip.low_ln + 0.5 * (dip.usual_ln - dip.low_ln):
-            self.half_recoveries_s.append(elapsed)
-            self._close_dip(now, reference, elapsed, events, usual)
-            return
-        slow = elapsed > slow_recovery_limit_s(history, config) and now.z <= config.still_low_z
-        if not dip.fired and slow and not self._recovering_from_strain:
-            dip.fired = True
+        if news.kind == "slow":
             reason = self._reason(
-                ReasonKind.SLOW_RECOVERY, reference, now.rmssd_ms, elapsed, usual_half_recovery_s=usual
+                ReasonKind.SLOW_RECOVERY,
+                reference,
+                now.rmssd_ms,
+                news.elapsed_s,
+                usual_half_recovery_s=news.usual_s,
             )
-            events.append(TriggerEvent(now.t_s, Trigger.SLOW_RECOVERY, dip.episode, reason, now.z, now.z_hr))
-
-    def _close_dip(
-        self,
-        now: _Tick,
-        reference: Reference,
-        half_s: float | None,
-        events: list[Event],
-        usual: float | None = None,
-    ) -> None:
-        self._dip = None
-        if self._state is State.RECOVERING and not self._recovering_from_strain:
+            events.append(TriggerEvent(now.t_s, Trigger.SLOW_RECOVERY, news.episode, reason, now.z, now.z_hr))
+            return
+        if self._state is State.RECOVERING and not self._recovering_from_strain:  # the dip closed
             self._episode = None
             rmssd = now.rmssd_ms if math.isfinite(now.rmssd_ms) else math.exp(reference.median)
+            half = news.elapsed_s if news.kind == "half" else None
             reason = self._reason(
                 ReasonKind.HALF_RECOVERED,
                 reference,
                 rmssd,
-                half_s if half_s is not None else self.config.dips.censor_s,
-                half_recovery_s=half_s,
-                usual_half_recovery_s=usual,
+                news.elapsed_s,
+                half_recovery_s=half,
+                usual_half_recovery_s=news.usual_s,
             )
             self._change(now.t_s, State.SETTLED, reason, events)

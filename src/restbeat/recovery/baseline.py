@@ -253,6 +253,13 @@ class Reference:
         """True while the reference is not yet the person's own shift history."""
         return self.source in (ReferenceSource.CHECK_IN, ReferenceSource.POPULATION)
 
+    def decides_alone(self, mature_epochs: int) -> bool:
+        """Whether this reference may decide a prompt on its own: the person's check-in, or their own
+        low-effort minutes once there are ``mature_epochs`` of them; never published norms."""
+        if self.source is ReferenceSource.CHECK_IN:
+            return True
+        return self.source is not ReferenceSource.POPULATION and self.epochs >= mature_epochs
+
     def z(self, ln_rmssd: float) -> float:
         """How many of the person's SDs a value lies from their usual."""
         return (ln_rmssd - self.median) / self.sd

@@ -79,3 +79,85 @@ def is_stressor(
     if rise < config.hr_rise_bpm:
         return None
     return highest, rise
+
+
+@dataclass(frozen=True, slots=True)
+class Stressor:
+    """A stressor found: its drop (from RMSSD ms, how long ago s) and the HR rise (bpm)."""
+
+    from_rmssd_ms: float
+    span_s: float
+    hr_rise_bpm: float
+
+
+@dataclass(frozen=True, slots=True)
+class DipNews:
+    """What happened to the dip being followed on a tick: ``half`` (half-recovered after ``elapsed_s``),
+    ``censored`` (not in 30 min) or ``slow`` (slow recovery fires); ``usual_s`` the person's usual."""
+
+    kind: str
+    elapsed_s: float
+    usual_s: float | None
+    episode: int
+
+
+class DipTracker:
+    """Stressors and their recovery, tick by tick (see the module docstring)."""
+
+    def __init__(self, past_half_recoveries_s: Sequence[float], config: DipConfig) -> None:
+        self.config = config
+        self._past = tuple(past_half_recoveries_s)
+        self.half_recoveries_s: list[float] = []
+        self.dip: Dip | None = None
+
+    def history(self) -> list[float]:
+        """The person's half-recovery times (s): past sessions', then this one's."""
+        return [*self._past, *self.half_recoveries_s]
+
+    def start(
+        self,
+        t_s: float,
+        rmssd_ms: float,
+        hr_bpm: float,
+        usual_ln: float,
+        before: Sequence[tuple[float, float, float]],
+        episode: int,
+    ) -> Stressor | None:
+        """A stressor at this eligible tick, given the eligible ticks of the last 2 min (time s, RMSSD ms,
+        HR bpm); when one is found its dip is followed from now as ``episode``."""
+        found = is_stressor(math.log(rmssd_ms), hr_bpm, usual_ln, [(r, h) for _, r, h in before], self.config)
+        if found is None:
+            return None
+        highest, rise = found
+        started = next(t for t, rmssd, _ in before if rmssd == highest)
+        self.dip = Dip(t_s, math.log(rmssd_ms), usual_ln, episode)
+        return Stressor(highest, t_s - started, rise)
+
+    def follow(
+        self, t_s: float, eligible: bool, rmssd_ms: float, z: float, in_strain: bool
+    ) -> DipNews | None:
+        """The dip's news at this tick, if any (the dip is closed on ``half`` and ``censored``)."""
+        dip, config = self.dip, self.config
+        if dip is None:
+            return None
+        elapsed = t_s - dip.t0_s
+        if elapsed > config.censor_s:
+            self.half_recoveries_s.append(config.censor_s)
+            self.dip = None
+            return DipNews("censored", config.censor_s, None, dip.episode)
+        if not eligible:
+            return None
+        ln = math.log(rmssd_ms)
+        if ln < dip.low_ln:
+            dip.low_ln, dip.t0_s = ln, t_s
+            return None
+        usual = usual_half_recovery_s(self.history(), config)
+        if ln >= dip.low_ln + 0.5 * (dip.usual_ln - dip.low_ln):
+            self.half_recoveries_s.append(elapsed)
+            self.dip = None
+            return DipNews("half", elapsed, usual, dip.episode)
+        slow = elapsed > slow_recovery_limit_s(self.history(), config) and z <= config.still_low_z
+        if not dip.fired and slow and not in_strain:
+            dip.fired = True
+            return DipNews("slow", elapsed, usual, dip.episode)
+        return None

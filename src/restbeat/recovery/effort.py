@@ -3,7 +3,9 @@ exercise or its after-effect, not strain.
 
 **Resting HR** (bpm) starts from what is known before the session (the person's past shifts, else today's
 check-in) and keeps learning through it: once 30 min of awake, readable ticks exist it is their 10th
-percentile, updated every minute (sleep is left out: a night's HR is not a resting HR of a working day).
+percentile, updated every minute (sleep is left out: a night's HR is not a resting HR of a working day; a
+tick counts once it is 20 min old and no sleep began meanwhile, so the minutes falling asleep are left out
+too).
 
 **Effort** is a tick whose 60-s HR is at least ``margin_bpm`` (10) above resting (about what standing up
 or slow walking adds), or whose HR rose ``steep_rise_bpm`` (10) within ``steep_within_s`` (60 s): getting up
