@@ -166,6 +166,7 @@ def nights_table(results: list[NightResult]) -> str:
     night_prompts = sum(r.night_prompts for r in results)
     day_prompts = sum(r.day_prompts for r in results)
     with_day = sum(r.day_prompts > 0 for r in results)
+    worst = max(results, key=lambda r: r.night_prompts + r.day_prompts)
     rows = [
         [
             "night (6 h of lowest HR)",
@@ -188,7 +189,12 @@ def nights_table(results: list[NightResult]) -> str:
     ]
     header = ["nsr2db part", "records", "hours", "prompts", "per 12 h", "strain entries", "records with any"]
     baseline = statistics.median(r.baseline_h for r in results)
-    return markdown_table(header, rows) + f"\n\nbaseline per record: median {baseline:.1f} h"
+    total, hours = night_prompts + day_prompts, night_h + day_h
+    return markdown_table(header, rows) + (
+        f"\n\nbaseline per record: median {baseline:.1f} h; overall {total} prompts in {hours:.0f} h"
+        f" ({12 * total / hours:.2f} per 12 h); worst record {worst.record}"
+        f" ({worst.night_prompts + worst.day_prompts})"
+    )
 
 
 GUDB_TASKS = ("sitting", "maths", "walking", "jogging")
