@@ -40,7 +40,7 @@ from restbeat.store.writes import SessionStart, finish_session, insert_session
 from tests.support.demo_month import MONTH_LAST
 
 FIRST_SHIFT = dt.date(2026, 2, 26)  # day shift; no earlier post-shift session
-NIGHT_SHIFT = dt.date(2026, 3, 4)  # 4 prompts (one snoozed, one dismissed), 2 practices, a note, a link drop
+NIGHT_SHIFT = dt.date(2026, 3, 4)  # 4 prompts (3 accepted, 1 snoozed), 3 practices, a note, a link drop
 LAST_SHIFT = dt.date(2026, 3, 9)  # the latest: seven earlier post-shift sessions
 
 
@@ -260,8 +260,8 @@ def test_prompts_practices_notes_and_link_drops_are_the_stores(
                 for s in review.spans
             )
     night = reviews[NIGHT_SHIFT]
-    assert len(night.prompts) == 4 and len(night.practices) == 2 and len(night.notes) == 1
-    assert {p.response for p in night.prompts} == {"accepted", "dismissed", "snoozed"}
+    assert len(night.prompts) == 4 and len(night.practices) == 3 and len(night.notes) == 1
+    assert {p.response for p in night.prompts} == {"accepted", "snoozed"}
     assert any(
         p.effect.rsa_bpm is not None for p in night.practices if p.practice == "paced-breathing"
     ) or all(p.practice != "paced-breathing" for p in night.practices)

@@ -30,7 +30,9 @@ from restbeat.store.queries import session_records
 from restbeat.ui.plots import png_bytes
 from restbeat.ui.review_figure import PROMPT_STYLE, review_figure, review_text
 
-NIGHT_SHIFT = dt.date(2026, 3, 4)  # 4 prompts (2 accepted, 1 dismissed, 1 snoozed), 2 practices, a note
+NIGHT_SHIFT = dt.date(2026, 3, 4)  # 4 prompts (3 accepted, 1 snoozed), 3 practices, a note, a link drop
+DISMISSED_SHIFT = dt.date(2026, 3, 5)  # a night shift with a dismissed prompt
+EXPIRED_SHIFT = dt.date(2026, 3, 8)  # a day shift with a prompt left to expire
 
 
 @pytest.fixture(scope="module")
@@ -98,8 +100,27 @@ def test_one_marker_per_stored_prompt_shaped_by_the_answer(
     assert shapes == {
         f"prompts-{answer}": PROMPT_STYLE[answer][0] for answer in {p["response"] for p in stored}
     }
+    answers = {p["response"] for p in stored}
+    assert len(answers) >= 2  # more than one shape to tell apart
     legend = {text.get_text() for text in figure.legends[0].get_texts()}
-    assert {"prompt accepted", "prompt dismissed"} <= legend
+    assert {f"prompt {answer}" for answer in answers} <= legend
+
+
+def test_every_answer_of_the_month_has_its_own_marker(month_conn: sqlite3.Connection) -> None:
+    """Across the month's shifts every answer a person can give appears, each drawn with its own shape."""
+    seen: set[str] = set()
+    for day in (NIGHT_SHIFT, DISMISSED_SHIFT, EXPIRED_SHIFT):
+        review = load_review(month_conn, find_shift(month_conn, day))
+        stored = session_records(month_conn, "prompts", review.session.id)
+        top = _axes(review_figure(review))[1]
+        markers = [line for line in top.lines if (line.get_gid() or "").startswith("prompts-")]
+        assert sum(np.asarray(line.get_xdata()).size for line in markers) == len(stored)
+        for line in markers:
+            answer = (line.get_gid() or "").removeprefix("prompts-")
+            assert line.get_marker() == PROMPT_STYLE[answer][0]
+            seen.add(answer)
+    assert seen == {"accepted", "dismissed", "snoozed", "expired"}
+    assert len({PROMPT_STYLE[answer][0] for answer in seen}) == len(seen)
 
 
 def test_every_practice_and_note_is_drawn_and_listed(
@@ -109,7 +130,7 @@ def test_every_practice_and_note_is_drawn_and_listed(
     outcomes = session_records(month_conn, "outcomes", review.session.id)
     notes = session_records(month_conn, "annotations", review.session.id)
     spans = _by_gid(top, "practice")
-    assert len(spans) == len(review.practices) == len(outcomes) == 2
+    assert len(spans) == len(review.practices) == len(outcomes) == 3
     starts = sorted(span.get_x() for span in spans if isinstance(span, Rectangle))
     assert starts == pytest.approx(sorted(o["started_t_s"] / 3600.0 for o in outcomes))
     labels = [text.get_text() for text in _by_gid(top, "practice-label")]
@@ -216,8 +237,8 @@ def test_the_text_gives_the_numbers_with_their_units(review: ShiftReview) -> Non
     lowest = summary.lowest
     assert lowest is not None
     assert f"Lowest 5 min at rest: 60-s RMSSD {lowest.rmssd_ms:.0f} ms" in text
-    assert "Prompts: 4 (2 accepted, 1 dismissed, 1 snoozed); 2 practices measured:" in text
-    assert sum(line.startswith(("  1. ", "  2. ", "  3. ")) for line in lines) == 2
+    assert "Prompts: 4 (3 accepted, 1 snoozed); 3 practices measured:" in text
+    assert sum(line.startswith(("  1. ", "  2. ", "  3. ", "  4. ")) for line in lines) == 3
     recovery = summary.recovery
     assert recovery is not None and recovery.reference is not None
     assert (

@@ -66,12 +66,10 @@ def new_shift(
     local = (started or dt.datetime.now().astimezone()).astimezone()
     offset = local.utcoffset()
     origin = clock()
-    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    # a live session is a shift: the person is at work, awake whatever the clock says (the clock's night is
+    # for recordings that are not shifts); heart rate still finds a nap
     profile = dataclasses.replace(
-        baseline(conn, local.timestamp(), learned_before),
-        start_s=origin,
-        night=is_night(local),
-        local_start_s=(local - midnight).total_seconds() - origin,  # local time of day at clock time 0
+        baseline(conn, local.timestamp(), learned_before), start_s=origin, night=is_night(local)
     )
     rate = resonance_rate(conn) or DEFAULT_RATE_PER_MIN
     pacer = plan.pacer or PacerSettings(rate_per_min=rate)

@@ -340,14 +340,10 @@ def load_review(
         if period.session_id != session.id:
             grid.fill_check(period, other_beats[period.session_id])
     prompts = _prompts(conn, session.id)
-    local_start = session.local_start
-    midnight = local_start.replace(hour=0, minute=0, second=0, microsecond=0)
-    since_midnight = (local_start - midnight).total_seconds()
-    profile = dataclasses.replace(
+    profile = dataclasses.replace(  # as the live shift had it (a shift: no clock night, see app.monitor)
         baseline(conn, before_utc=session.started_utc, learned_before=learned_before),
         start_s=REPLAY_ORIGIN_S,
-        night=is_night(local_start),
-        local_start_s=since_midnight - REPLAY_ORIGIN_S,  # as the live session had it
+        night=is_night(session.local_start),
     )
     state_s, events, reasons = grid.fill_shift(
         beats, ShiftPipeline(profile=profile), end_s, _tighten_at(prompts), [p.t_s for p in prompts]

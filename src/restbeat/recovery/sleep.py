@@ -2,9 +2,9 @@
 
 Two sources, documented in the README ("When restbeat will and will not interrupt you"):
 
-* **The local clock**, where the session has one: 23:00-07:00.  A night shift is work, not sleep: during a
-  night-shift session the clock says nothing (a night worker's sleep is by day, after the shift, when no
-  shift session runs).
+* **The local clock**, where a recording that is not a shift has one (a replayed 24-h file): 23:00-07:00.
+  During a shift the person is at work, awake whatever the hour (a night worker's sleep is by day, after the
+  shift): a live shift session gives no clock, and a night shift never uses it.
 * **Heart rate** (always): sleep is the longest stretch of the day with the lowest heart rate; heart rate
   alone finds that block well (Perez-Pozuelo et al. 2022, HypnosPy: total sleep time within minutes of
   diaries), while telling REM or an arousal from waking minute by minute is beyond RR alone (Yuda et al.
