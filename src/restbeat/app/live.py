@@ -44,7 +44,7 @@ from restbeat.recovery.recommend import Prompt, Response
 from restbeat.signal.artifacts.stream import CleanBeat
 from restbeat.signal.breathing import BreathingResponse, breathing_response
 from restbeat.signal.stream import WindowQuality
-from restbeat.store.recorder import SessionRecorder
+from restbeat.store.recorder import SaveReport, SessionRecorder
 
 BREATHING = "paced-breathing"
 SPARK_EVERY_S = 30.0  # one sparkline point (60-s RMSSD) per 30 s: 60 points = 30 min
@@ -140,6 +140,7 @@ class LiveView:
     prompt: OpenPrompt | None
     practice: PracticeRun | None
     notes: tuple[str, ...]
+    saving: str | None = None  # what is not saved yet and why ("not saved for 12 s: database locked ...")
 
 
 @dataclass(slots=True)
@@ -158,6 +159,7 @@ class LiveSummary:
     prompts: list[tuple[Prompt, str]]
     practices: list[PracticeRun]
     session_id: int | None
+    saved: SaveReport | None = None  # how the rows ended up (set when the recorder closes)
 
 
 @dataclass
@@ -391,6 +393,7 @@ class LiveShift:
             prompt=self.prompt,
             practice=self.practice,
             notes=tuple(self.notes),
+            saving=self.recorder.status().text(self.recorder.clock()) if self.recorder is not None else None,
         )
 
     # -- internals ---------------------------------------------------------------------------------------

@@ -85,6 +85,7 @@ def new_shift(
         ),
         origin_s=origin,
         clock=time.monotonic,  # commits follow real time, whatever the session clock's speed
+        background=True,  # the database's locks and the disk never hold up the loop
     )
     pipeline = ShiftPipeline(profile=profile, learner=learner_from_store(conn, plan.seed), place=plan.place)
     return LiveShift(pipeline, recorder, origin_s=origin, pacer=pacer)
@@ -137,7 +138,8 @@ async def run_session(
         now = clock()
         summary = shift.finish(now)
         if recorder is not None:
-            recorder.close(ended_utc=recorder.start.started_utc + (now - shift.origin_s))
+            ended = recorder.start.started_utc + (now - shift.origin_s)
+            summary.saved = await asyncio.to_thread(recorder.close, ended_utc=ended)
     if error is not None:
         raise error
     return summary

@@ -128,7 +128,10 @@ def render_summary(summary: LiveSummary) -> Table:
         )
     for run in summary.practices:
         table.add_row(run.practice.name, effect_text(run))
-    if summary.session_id is not None:
+    if summary.saved is not None:
+        style = "" if summary.saved.saved_all and not summary.saved.lost_rows else "bold red"
+        table.add_row("saved as", Text(summary.saved.text(), style=style))
+    elif summary.session_id is not None:
         table.add_row("saved as", f"session {summary.session_id}")
     table.caption = NOT_A_MEDICAL_DEVICE
     return table

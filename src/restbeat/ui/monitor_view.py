@@ -121,8 +121,10 @@ def render_monitor(view: LiveView, now_s: float, title: str = "restbeat monitor"
     """The whole screen."""
     low, high = view.usual_ms if view.usual_ms is not None else (None, None)
     spark = sparkline(view.spark_ms, low, high)
-    parts: list[RenderableType] = [
-        _link_line(view),
+    parts: list[RenderableType] = [_link_line(view)]
+    if view.saving is not None:  # at the top: a person must see at once that rows are not on disk yet
+        parts.append(Text(view.saving, style="bold red"))
+    parts += [
         Text(""),
         _metrics(view),
         Text(""),

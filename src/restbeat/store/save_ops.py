@@ -1,0 +1,196 @@
+"""What a live session still has to save, as an ordered list of write operations, and writing them.
+
+The recorder turns every ``add_*`` call into an operation (rows for one table, a prompt, its answer, a
+practice's outcome, the strap's details, the session's end).  :func:`write_all` writes a list of them in
+one transaction, in order; a failure writes nothing and the same list can be retried.  Prompts get
+provisional ids (negative) until they are written; :class:`IdMap` resolves them, so an answer or an outcome
+given while the database is locked still points at its prompt.
+
+:func:`failure_reason` names a failure in the words the live screen shows ("database locked", "disk full").
+"""
+
+from __future__ import annotations
+
+import errno
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from restbeat.store.writes import (
+    INSERT_ANNOTATION,
+    INSERT_BEAT,
+    INSERT_EVENT,
+    INSERT_PACKET,
+    INSERT_SNAPSHOT,
+    finish_session,
+    upsert_strap,
+)
+
+#: The statement that writes each buffered table's rows.
+ROW_STATEMENTS = {
+    "packets": INSERT_PACKET,
+    "beats": INSERT_BEAT,
+    "link_events": INSERT_EVENT,
+    "snapshots": INSERT_SNAPSHOT,
+    "annotations": INSERT_ANNOTATION,
+}
+
+
+class IdMap:
+    """Provisional prompt and outcome ids (negative) to their row ids, once written."""
+
+    def __init__(self) -> None:
+        self.known: dict[int, int] = {}
+
+    def resolve(self, provisional: int | None) -> int | None:
+        """The row id for ``provisional`` (a positive id is already one); None when not written yet."""
+        if provisional is None or provisional > 0:
+            return provisional
+        return self.known.get(provisional)
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """Rows for one table (``ROW_STATEMENTS``), each with the session id first."""
+
+    table: str
+    rows: tuple[tuple[Any, ...], ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.rows)
+
+
+@dataclass(frozen=True, slots=True)
+class NewPrompt:
+    """A prompt shown at ``t_s`` (s from the session start), under provisional id ``key``."""
+
+    key: int
+    session_id: int
+    t_s: float
+    practice: str
+    reason: str
+    detail: str
+    count: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class PromptAnswer:
+    """How the person answered prompt ``key`` (or row id) at ``t_s``."""
+
+    key: int
+    session_id: int
+    response: str
+    t_s: float
+    count: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class NewOutcome:
+    """A practice done and its measured response, under provisional id ``key``."""
+
+    key: int
+    session_id: int
+    prompt_key: int | None
+    practice: str
+    started_t_s: float
+    ended_t_s: float
+    rating: int | None
+    detail: str
+    count: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class StrapDetails:
+    """Details read from the strap's Device Information Service."""
+
+    address: str
+    manufacturer: str | None
+    model: str | None
+    firmware: str | None
+    count: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class SessionEnd:
+    """The session's end (Unix s, UTC) and final status."""
+
+    session_id: int
+    ended_utc: float
+    status: str
+    count: int = 1
+
+
+SaveOp = Rows | NewPrompt | PromptAnswer | NewOutcome | StrapDetails | SessionEnd
+
+
+def write_all(conn: sqlite3.Connection, ops: list[SaveOp], ids: IdMap) -> None:
+    """Write ``ops`` in one transaction (all or nothing); on success the new row ids join ``ids``."""
+    found: dict[int, int] = {}
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        write_ops(conn, ops, ids, found)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:  # SQLite has already rolled back by itself after some errors (disk full)
+            conn.execute("ROLLBACK")
+        raise
+    ids.known.update(found)
+
+
+def write_ops(conn: sqlite3.Connection, ops: list[SaveOp], ids: IdMap, found: dict[int, int]) -> None:
+    """Write ``ops`` in order inside the caller's transaction; new rows' ids go into ``found``."""
+
+    def resolve(key: int | None) -> int | None:
+        if key is None or key > 0:
+            return key
+        return found.get(key, ids.known.get(key))
+
+    for op in ops:
+        if isinstance(op, Rows):
+            conn.executemany(ROW_STATEMENTS[op.table], op.rows)
+        elif isinstance(op, NewPrompt):
+            cursor = conn.execute(
+                "INSERT INTO prompts (session_id, t_s, practice, reason, detail) VALUES (?, ?, ?, ?, ?)",
+                (op.session_id, op.t_s, op.practice, op.reason, op.detail),
+            )
+            found[op.key] = int(cursor.lastrowid or 0)
+        elif isinstance(op, PromptAnswer):
+            conn.execute(
+                "UPDATE prompts SET response = ?, response_t_s = ? WHERE id = ? AND session_id = ?",
+                (op.response, op.t_s, resolve(op.key), op.session_id),
+            )
+        elif isinstance(op, NewOutcome):
+            cursor = conn.execute(
+                """
+                INSERT INTO outcomes (session_id, prompt_id, practice, started_t_s, ended_t_s, rating, detail)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+                (
+                    op.session_id,
+                    resolve(op.prompt_key),
+                    op.practice,
+                    op.started_t_s,
+                    op.ended_t_s,
+                    op.rating,
+                    op.detail,
+                ),
+            )
+            found[op.key] = int(cursor.lastrowid or 0)
+        elif isinstance(op, StrapDetails):
+            upsert_strap(conn, op.address, manufacturer=op.manufacturer, model=op.model, firmware=op.firmware)
+        else:
+            finish_session(conn, op.session_id, op.ended_utc, op.status)
+
+
+def failure_reason(error: BaseException) -> str:
+    """A failed write in a few words: "database locked", "disk full", or the error's own text."""
+    text = str(error)
+    code = getattr(error, "sqlite_errorcode", None)
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in text or "busy" in text:
+        return "database locked"
+    if code == sqlite3.SQLITE_FULL or "disk is full" in text or getattr(error, "errno", None) == errno.ENOSPC:
+        return "disk full"
+    if code == sqlite3.SQLITE_READONLY or "readonly" in text:
+        return "database read-only"
+    return text or type(error).__name__
