@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from restbeat.beats import BeatClass
 from restbeat.devices.files import RRRecording, read_recording
+from restbeat.devices.formats.spool import readable_file
 from restbeat.signal.artifacts import correct_rr
 from restbeat.signal.metrics import HRVMetrics, SpectrumMethod, hrv_metrics
 
@@ -43,7 +44,8 @@ def analyze_file(
 ) -> Analysis:
     """Read ``path`` (any supported format; ``sampling_rate_hz`` for an ECG CSV without a time column),
     correct artifacts unless told not to, and compute HRV."""
-    recording = read_recording(path, sampling_rate_hz=sampling_rate_hz)
+    with readable_file(Path(path)) as readable:  # a pipe (`restbeat analyze <(cat f)`) is read once
+        recording = replace(read_recording(readable, sampling_rate_hz=sampling_rate_hz), path=Path(path))
     if not correct:
         metrics = hrv_metrics(recording.rr_ms, recording.t_s, recording.segment_ids, spectrum_method)
         return Analysis(recording=recording, correction=None, metrics=metrics)

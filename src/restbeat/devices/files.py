@@ -16,7 +16,8 @@ wfdb-ecg / ecg-csv     an ECG (WFDB record or CSV with an ECG column): R peaks b
 restbeat-raw           restbeat's raw strap notifications (``restbeat record --raw``)
 =====================  ==============================================================================
 
-Every reader returns :class:`RRRecording`; bad input raises :class:`RecordingError` with a one-line
+Every reader returns :class:`RRRecording`; bad input raises :class:`RecordingError` (a value out of range
+:class:`BadValueError`, ranges in :mod:`restbeat.devices.formats.values`) with a one-line
 message naming the file, the line where it applies, and what was wrong.
 """
 
@@ -25,6 +26,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from restbeat.devices.formats.fit import is_fit, read_fit
+from restbeat.devices.formats.lines import read_head
 from restbeat.devices.formats.openhrv import is_openhrv, read_openhrv
 from restbeat.devices.formats.raw_hrm import is_raw_hrm, read_raw_hrm
 from restbeat.devices.formats.rr_csv import (
@@ -35,6 +37,7 @@ from restbeat.devices.formats.rr_csv import (
     split_header,
 )
 from restbeat.devices.formats.rr_text import column_count, is_numeric_line, read_rr_text
+from restbeat.devices.formats.values import BadValueError
 from restbeat.devices.formats.wfdb import (
     WFDB_BEAT_SYMBOLS,
     looks_like_wfdb,
@@ -42,10 +45,11 @@ from restbeat.devices.formats.wfdb import (
     read_wfdb_ecg,
     wfdb_kind,
 )
-from restbeat.devices.recording import RecordingError, RRRecording, SkippedLine, check_readable, read_text
+from restbeat.devices.recording import RecordingError, RRRecording, SkippedLine
 
 __all__ = [
     "WFDB_BEAT_SYMBOLS",
+    "BadValueError",
     "RRRecording",
     "RecordingError",
     "SkippedLine",
@@ -56,8 +60,6 @@ __all__ = [
     "read_rr_text",
     "read_wfdb_annotations",
 ]
-
-_HEAD_BYTES = 4096
 
 
 def _ecg_header(names: list[str]) -> bool:
@@ -72,19 +74,13 @@ def detect_format(path: str | Path) -> str:
     source = Path(path)
     if looks_like_wfdb(source):
         return wfdb_kind(source)
-    check_readable(source)
-    try:
-        with source.open("rb") as handle:
-            head = handle.read(_HEAD_BYTES)
-    except OSError as error:
-        raise RecordingError(f"{source}: cannot read ({error.strerror or error})") from error
+    head, text = read_head(source)
     if is_fit(head):
         return "fit-hrv"
-    if b"\x00" in head:
+    if "\x00" in text:
         raise RecordingError(
             f"{source}: a binary file that is not a FIT file; not a recording restbeat reads"
         )
-    text = head.decode("utf-8-sig", errors="replace")
     if is_raw_hrm(text):
         return "restbeat-raw"
     if is_openhrv(text):
@@ -119,7 +115,7 @@ def read_recordings(path: str | Path, *, sampling_rate_hz: float | None = None) 
     source = Path(path)
     fmt = detect_format(source)
     if fmt == "restbeat-csv":
-        return read_restbeat_csv(source, read_text(source))
+        return read_restbeat_csv(source)
     if fmt == "wfdb-beats":
         return [read_wfdb_annotations(source)]
     if fmt == "wfdb-ecg":

@@ -12,7 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from restbeat.devices.recording import RecordingError, RRRecording, check_readable
+from restbeat.devices.formats.lines import MAX_BEATS, check_count
+from restbeat.devices.formats.lines import check_file as check_readable
+from restbeat.devices.formats.values import check_utc
+from restbeat.devices.recording import RecordingError, RRRecording
 
 FIT_SIGNATURE = b".FIT"
 
@@ -51,6 +54,8 @@ def read_fit(path: str | Path) -> RRRecording:
                     for value in values if isinstance(values, tuple | list) else (values,):
                         if value is not None and 0 < float(value) < 65.0:
                             intervals.append(float(value) * 1000.0)
+                    if len(intervals) > MAX_BEATS:
+                        break
                 elif frame.name in ("session", "activity", "file_id"):
                     key = "time_created" if frame.name == "file_id" else "start_time"
                     if frame.has_field(key) and (when := _utc_seconds(frame.get_value(key))) is not None:
@@ -63,8 +68,11 @@ def read_fit(path: str | Path) -> RRRecording:
         raise RecordingError(
             f"{source}: the FIT file has no HRV (beat interval) messages; turn on HRV logging on the watch"
         )
+    check_count(source, None, len(intervals))
     rr = np.asarray(intervals, dtype=np.float64)
     start = started.get("session") or started.get("activity") or started.get("file_id")
+    if start is not None:
+        check_utc(source, None, start, "start time")
     return RRRecording(
         path=source,
         format="fit-hrv",

@@ -9,17 +9,14 @@ text).  Rows are split at the first and the last comma, so values with commas su
 from __future__ import annotations
 
 import datetime as dt
+from array import array
 from pathlib import Path
 
 import numpy as np
 
-from restbeat.devices.recording import (
-    RecordingError,
-    RRRecording,
-    local_utc_offset_s,
-    read_text,
-    times_from_arrivals,
-)
+from restbeat.devices.formats.lines import check_count, numbered_lines
+from restbeat.devices.formats.values import check_rr, utc_seconds
+from restbeat.devices.recording import RecordingError, RRRecording, local_utc_offset_s, times_from_arrivals
 
 HEADER = "event,value,timestamp"
 
@@ -30,15 +27,16 @@ def is_openhrv(head: str) -> bool:
 
 
 def read_openhrv(path: str | Path) -> RRRecording:
-    """The inter-beat intervals and annotations of an OpenHRV log."""
+    """The inter-beat intervals and annotations of an OpenHRV log, read a line at a time.  A timestamp
+    outside 1970-2100 or an interval that is not one (NaN, negative, inf, over 65.5 s) is an error naming
+    its line and value."""
     source = Path(path)
-    lines = read_text(source).splitlines()
-    rr: list[float] = []
-    arrivals: list[float] = []
+    rr = array("d")
+    arrivals = array("d")
     notes: list[tuple[float, str]] = []
     sensor: str | None = None
-    for number, line in enumerate(lines[1:], start=2):
-        if not line.strip() or line.strip().lower() == HEADER:
+    for number, line in numbered_lines(source):
+        if number == 1 or not line.strip() or line.strip().lower() == HEADER:
             continue  # the log is opened for appending, so a second recording repeats the header
         event, _, rest = line.partition(",")
         value, _, stamp = rest.rpartition(",")
@@ -46,17 +44,20 @@ def read_openhrv(path: str | Path) -> RRRecording:
             when = dt.datetime.fromisoformat(stamp.strip())
         except ValueError as error:
             raise RecordingError(f"{source}, line {number}: bad timestamp {stamp.strip()!r}") from error
-        utc_s = (when if when.tzinfo else when.astimezone()).timestamp()
+        utc_s = utc_seconds(source, number, when, "timestamp", stamp.strip())
         if event == "InterBeatInterval":
             try:
-                rr.append(float(value))
+                interval = float(value)
             except ValueError as error:
                 raise RecordingError(
                     f"{source}, line {number}: interval {value!r} is not a number"
                 ) from error
+            rr.append(check_rr(source, number, interval, value.strip()))
             arrivals.append(utc_s)
+            check_count(source, number, len(rr))
         elif event == "Annotation":
             notes.append((utc_s, value))
+            check_count(source, number, len(notes), what="annotations")
         elif event == "Sensors":
             sensor = value.strip()
     if not rr:

@@ -16,8 +16,10 @@ from typing import IO, Any
 
 import numpy as np
 
+from restbeat.devices.formats.lines import check_count, numbered_lines
+from restbeat.devices.formats.values import check_counter, check_span, iso_time, utc_seconds
 from restbeat.devices.hrs import MeasurementError, parse_measurement
-from restbeat.devices.recording import EventRecord, RawPacketRecord, RecordingError, RRRecording, read_text
+from restbeat.devices.recording import EventRecord, RawPacketRecord, RecordingError, RRRecording
 from restbeat.devices.timeline import BeatTimeline, RRPacket, TimedBeat
 
 FORMAT = "restbeat-raw-hrm/1"
@@ -68,30 +70,57 @@ def write_raw_hrm(
     return sum(1 for row in rows if row[1] == 1)
 
 
-def _parse_lines(path: Path, text: str) -> tuple[dict[str, Any], list[RawPacketRecord], list[EventRecord]]:
-    lines = text.splitlines()
+def _header(path: Path, line: str) -> dict[str, Any]:
     try:
-        header = json.loads(lines[0])
-    except (IndexError, json.JSONDecodeError) as error:
+        header = json.loads(line)
+    except json.JSONDecodeError as error:
         raise RecordingError(f"{path}, line 1: not a restbeat raw recording header ({error})") from error
+    if not isinstance(header, dict):
+        raise RecordingError(f"{path}, line 1: not a restbeat raw recording header (not a JSON object)")
     if header.get("format") != FORMAT:
         raise RecordingError(f"{path}, line 1: format {header.get('format')!r}, expected {FORMAT!r}")
+    return header
+
+
+def _row(path: Path, number: int, line: str) -> RawPacketRecord | EventRecord:
+    try:
+        row = json.loads(line)
+        if not isinstance(row, dict):
+            raise TypeError("not a JSON object")
+        raw_t = row.pop("t_s")
+        if isinstance(raw_t, bool) or not isinstance(raw_t, int | float):
+            raise TypeError(f"t_s {raw_t!r} is not a number")
+        t_s = check_span(path, number, float(raw_t), "t_s")
+        if "hex" in row:
+            if not isinstance(row["hex"], str):
+                raise TypeError("hex is not a string")
+            connection = check_counter(path, number, row["connection"], "connection")
+            return RawPacketRecord(t_s, connection, bytes.fromhex(row["hex"]))
+        return EventRecord(t_s, str(row.pop("event")), row)
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError, OverflowError) as error:
+        if isinstance(error, RecordingError):
+            raise
+        raise RecordingError(f"{path}, line {number}: not a notification or event ({error})") from error
+
+
+def _parse_lines(path: Path) -> tuple[dict[str, Any], list[RawPacketRecord], list[EventRecord]]:
+    header: dict[str, Any] | None = None
     packets: list[RawPacketRecord] = []
     events: list[EventRecord] = []
-    for number, line in enumerate(lines[1:], start=2):
+    for number, line in numbered_lines(path):
+        if number == 1:
+            header = _header(path, line)
+            continue
         if not line.strip():
             continue
-        try:
-            row = json.loads(line)
-            if not isinstance(row, dict):
-                raise TypeError("not a JSON object")
-            t_s = float(row.pop("t_s"))
-            if "hex" in row:
-                packets.append(RawPacketRecord(t_s, int(row["connection"]), bytes.fromhex(row["hex"])))
-            else:
-                events.append(EventRecord(t_s, str(row.pop("event")), row))
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
-            raise RecordingError(f"{path}, line {number}: not a notification or event ({error})") from error
+        row = _row(path, number, line)
+        if isinstance(row, RawPacketRecord):
+            packets.append(row)
+        else:
+            events.append(row)
+        check_count(path, number, len(packets) + len(events), what="notifications and events")
+    if header is None:
+        raise RecordingError(f"{path}, line 1: not a restbeat raw recording header (empty file)")
     return header, packets, events
 
 
@@ -113,15 +142,20 @@ def _timed_beats(packets: list[RawPacketRecord]) -> tuple[list[TimedBeat], int]:
 def read_raw_hrm(path: str | Path) -> RRRecording:
     """The beats of a raw recording, placed by the live timeline, with the packets and events kept."""
     source = Path(path)
-    header, packets, events = _parse_lines(source, read_text(source))
+    header, packets, events = _parse_lines(source)
     if not packets:
         raise RecordingError(f"{source}: a raw recording with no notifications")
     beats, undecodable = _timed_beats(packets)
+    strap = header.get("strap")
+    if strap is not None and not isinstance(strap, str):
+        raise RecordingError(f"{source}, line 1: strap {strap!r} is not an address")
     started = header.get("started_utc")
-    try:
-        started_utc = dt.datetime.fromisoformat(started).timestamp() if started else None
-    except (ValueError, TypeError) as error:
-        raise RecordingError(f"{source}, line 1: started_utc {started!r} is not an ISO-8601 time") from error
+    started_utc: float | None = None
+    if started is not None and not isinstance(started, str):
+        raise RecordingError(f"{source}, line 1: started_utc {started!r} is not an ISO-8601 time")
+    if started:
+        when = iso_time(source, 1, started, "started_utc")
+        started_utc = utc_seconds(source, 1, when, "started_utc", started)
     notes = (
         (f"{undecodable} notifications were not Heart Rate Measurements and were skipped",)
         if undecodable
@@ -139,6 +173,6 @@ def read_raw_hrm(path: str | Path) -> RRRecording:
         started_utc=started_utc,
         packets=tuple(packets),
         events=tuple(events),
-        device=header.get("strap"),
+        device=strap,
         notes=notes,
     )

@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import math
 import re
+from array import array
 from pathlib import Path
 from typing import IO
 
 import numpy as np
 from numpy.typing import NDArray
 
-from restbeat.devices.recording import (
-    RecordingError,
-    RRRecording,
-    SkippedLine,
-    contiguous_segments,
-    read_text,
-)
+from restbeat.devices.formats.lines import check_count, numbered_lines
+from restbeat.devices.formats.values import MAX_RR_MS, check_span
+from restbeat.devices.recording import RecordingError, RRRecording, SkippedLine, contiguous_segments
 
 _SECONDS_MEDIAN_LIMIT = 10.0  # a file whose median value is below 10 holds seconds, not ms
 _MAX_REPORTED_JUNK = 20
@@ -29,7 +26,7 @@ _SEPARATOR = re.compile(r"[\s,;]+")
 
 
 def _numbers(line: str) -> list[float] | None:
-    cells = [cell for cell in _SEPARATOR.split(line.strip()) if cell]
+    cells = [cell.strip("\"'") for cell in _SEPARATOR.split(line.strip()) if cell]
     try:
         return [float(cell) for cell in cells]
     except ValueError:
@@ -50,43 +47,74 @@ def column_count(text: str) -> int:
     return 0
 
 
+def _skip(skipped: list[SkippedLine], number: int, text: str) -> None:
+    if len(skipped) < _MAX_REPORTED_JUNK:
+        skipped.append(SkippedLine(number, text[:60]))
+
+
+def drop_too_long(
+    rr_ms: NDArray[np.float64], line_of: array[int], skipped: list[SkippedLine], skipped_count: int
+) -> tuple[NDArray[np.bool_], list[SkippedLine], int]:
+    """The intervals to keep (at most ``MAX_RR_MS``, checked once the unit is known), and the skipped
+    lines and their count with the longer ones added (by line number, the first 20 listed)."""
+    keep = rr_ms <= MAX_RR_MS
+    if keep.all():
+        return keep, skipped, skipped_count
+    lines = np.frombuffer(line_of, dtype=np.int64)
+    first = slice(0, _MAX_REPORTED_JUNK)
+    shown = zip(lines[~keep][first].tolist(), rr_ms[~keep][first].tolist(), strict=True)
+    listed = list(skipped)
+    for number, value in shown:
+        listed.append(SkippedLine(int(number), f"{value:g} ms (over {MAX_RR_MS:.0f} ms)"))
+    listed.sort(key=lambda entry: entry.line_number)
+    return keep, listed[:_MAX_REPORTED_JUNK], skipped_count + int((~keep).sum())
+
+
 def read_rr_text(path: str | Path) -> RRRecording:
     """Plain text, one RR interval per line in ms (or s, detected by a median below 10); or Kubios's two
-    columns (R-wave time, RR).
+    columns (R-wave time, RR).  The first numeric line sets the column count.
 
-    Blank lines and ``#`` comments are ignored; any other line that is not a positive finite number (or
-    pair) is skipped and reported with its line number.  CRLF line endings are accepted.
+    Blank lines and ``#`` comments are ignored; any other line that is not one positive finite number (or
+    pair) at most 65.5 s is skipped and reported with its line number (``820 99999 5`` in a one-column file
+    is such a line).  A Kubios time that is not finite or beyond 366 days is an error naming its line.
+    CRLF line endings and UTF-16 are accepted; the text is read a line at a time.
     """
     source = Path(path)
-    text = read_text(source)
-    columns = min(column_count(text), 2)
-    values: list[list[float]] = []
+    columns = 0
+    rr_values = array("d")
+    times = array("d")
+    line_of = array("q")
     skipped: list[SkippedLine] = []
     skipped_count = 0
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in numbered_lines(source):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         row = _numbers(line)
-        if row is not None and len(row) >= columns >= 1 and all(math.isfinite(v) for v in row[:columns]):
-            row = row[:columns]
-            if row[-1] > 0:
-                values.append(row)
-                continue
+        if row is not None and columns == 0:
+            columns = min(len(row), 2)
+        if row is not None and len(row) == columns and math.isfinite(row[-1]) and row[-1] > 0:
+            if columns == 2:
+                times.append(check_span(source, number, row[0], "R-wave time (s)"))
+            rr_values.append(row[-1])
+            line_of.append(number)
+            check_count(source, number, len(rr_values))
+            continue
         skipped_count += 1
-        if len(skipped) < _MAX_REPORTED_JUNK:
-            skipped.append(SkippedLine(number, line[:60]))
-    if not values:
-        raise RecordingError(f"{source}: no RR values found (expected one number per line)")
-    table = np.asarray(values, dtype=np.float64)
-    rr = table[:, -1]
+        _skip(skipped, number, line)
+    rr = np.frombuffer(rr_values, dtype=np.float64) if rr_values else np.zeros(0)
     notes: tuple[str, ...] = ()
-    if float(np.median(rr)) < _SECONDS_MEDIAN_LIMIT:
+    if rr.size and float(np.median(rr)) < _SECONDS_MEDIAN_LIMIT:
         rr = rr * 1000.0
         notes = ("values read as seconds (median below 10)",)
+    keep, skipped, skipped_count = drop_too_long(rr, line_of, skipped, skipped_count)
+    rr = rr[keep]
+    if not rr.size:
+        raise RecordingError(f"{source}: no RR values found (expected one number per line)")
+    rr = np.array(rr, dtype=np.float64)
     if columns == 2:
-        times = table[:, 0]
-        t_s = times - times[0] + rr[0] / 1000.0  # the first interval ends rr[0] after the origin
+        time_s = np.frombuffer(times, dtype=np.float64)[keep]
+        t_s = time_s - time_s[0] + rr[0] / 1000.0  # the first interval ends rr[0] after the origin
         return RRRecording(
             path=source,
             format="kubios-text",

@@ -11,7 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from restbeat.devices.recording import RecordingError, RRRecording, check_readable
+from restbeat.devices.formats.lines import MAX_BEATS, MAX_ECG_SAMPLES, check_count
+from restbeat.devices.formats.lines import check_file as check_readable
+from restbeat.devices.formats.values import MAX_RR_MS, MAX_SPAN_S, BadValueError, check_sampling_rate
+from restbeat.devices.recording import RecordingError, RRRecording
 
 #: WFDB beat annotation codes (non-beat codes such as ~ | + are annotations, not beats).
 WFDB_BEAT_SYMBOLS = frozenset("NLRBAaJSVFejnE/fQ")
@@ -20,11 +23,16 @@ _ECG_LEADS = ("MLII", "II", "ECG", "I", "V5", "V1")
 
 
 def looks_like_wfdb(path: Path) -> bool:
-    """True for a WFDB header, or a record name or record file with a ``.hea`` header beside it."""
+    """True for a WFDB header, a signal or annotation file with a ``.hea`` header beside it, or a record
+    name (no such file) with a header ``NAME.hea``.  Any other file is read for its content, even beside
+    a same-named header (``rr.txt`` next to ``rr.hea`` is RR text)."""
     if path.suffix == ".hea":
         return True
-    base = path.with_suffix("") if path.suffix else path
-    return base.with_name(f"{base.name}.hea").exists()
+    if path.suffix in (".dat", *(f".{a}" for a in WFDB_ANNOTATORS)):
+        return path.with_suffix(".hea").exists()
+    if path.is_file() or path.is_symlink():
+        return False
+    return path.with_name(f"{path.name}.hea").exists()
 
 
 def _annotator_beside(base: Path) -> str | None:
@@ -75,8 +83,9 @@ def read_wfdb_annotations(path: str | Path) -> RRRecording:
     samples = np.asarray(annotation.sample, dtype=np.int64)
     symbols = np.asarray(annotation.symbol)
     fs = float(annotation.fs) if annotation.fs else 0.0
-    if fs <= 0:
+    if not 0 < fs < float("inf"):
         raise RecordingError(f"{annotation_file}: the annotation carries no sampling frequency")
+    check_count(annotation_file, None, samples.size, 2 * MAX_BEATS, "annotations")
     is_normal = symbols == "N"
     # interval k runs from annotation k to annotation k+1 and is NN when both are N (nothing between)
     nn_mask = is_normal[:-1] & is_normal[1:]
@@ -85,7 +94,13 @@ def read_wfdb_annotations(path: str | Path) -> RRRecording:
     if start.size < 2:
         raise RecordingError(f"{annotation_file}: fewer than two N-to-N intervals")
     rr_ms = (samples[start + 1] - samples[start]) * (1000.0 / fs)
+    possible = (rr_ms > 0) & (rr_ms <= MAX_RR_MS) & np.isfinite(rr_ms)  # a corrupt file's or a lost signal's
+    start, rr_ms = start[possible], rr_ms[possible]
+    if start.size < 2:
+        raise RecordingError(f"{annotation_file}: fewer than two N-to-N intervals")
     t_s = samples[start + 1] / fs
+    if not float(np.max(np.abs(t_s))) <= MAX_SPAN_S:
+        raise BadValueError(annotation_file, None, "annotation time (s)", float(np.max(t_s)), "366 days")
     new_segment = np.ones(start.size, dtype=bool)
     new_segment[1:] = start[1:] != start[:-1] + 1
     segment_ids = np.cumsum(new_segment).astype(np.int64) - 1
@@ -109,6 +124,13 @@ def read_wfdb_ecg(path: str | Path) -> RRRecording:
     source = Path(path)
     base = source.with_suffix("") if source.suffix in (".hea", ".dat") else source
     check_readable(base.with_name(f"{base.name}.hea"))
+    try:
+        header = wfdb.rdheader(str(base))
+        length = int(header.sig_len or 0) * int(header.n_sig or 0)
+    except Exception as error:  # wfdb raises bare ValueError/IndexError/etc. on corrupt files
+        raise RecordingError(f"{source}: not a readable WFDB record ({error})") from error
+    check_sampling_rate(source, float(header.fs or 0.0))
+    check_count(source, None, length, MAX_ECG_SAMPLES, "ECG samples (all channels)")
     try:
         record = wfdb.rdrecord(str(base))
     except Exception as error:  # wfdb raises bare ValueError/IndexError/etc. on corrupt files
