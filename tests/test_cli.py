@@ -200,7 +200,7 @@ def test_export_and_its_errors_in_one_line(tmp_path: Path) -> None:
     broken.write_text("not a database" * 100)
     failed = _restbeat("sessions", db=broken)
     assert failed.returncode == 1 and failed.stderr.count("\n") == 1
-    assert f"{broken}: not a restbeat database (left untouched)" in failed.stderr
+    assert f"{broken} is not a restbeat database (left untouched)" in failed.stderr
     missing = _restbeat("import", str(tmp_path / "nope.txt"), db=db)
     assert missing.returncode == 1 and f"{tmp_path / 'nope.txt'}: no such file" in missing.stderr
 

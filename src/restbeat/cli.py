@@ -124,14 +124,15 @@ def _open_existing_store(path: str | None) -> tuple[sqlite3.Connection, Path]:
     """The database for a command that only reads: never created as a side effect."""
     from pathlib import Path
 
-    from restbeat.store.database import default_db_path
+    from restbeat.store.database import StoreError, default_db_path, open_existing
 
     target = Path(path).expanduser() if path else default_db_path()
-    if not target.exists():
-        raise CommandError(
-            f"no database at {target}: record a shift first, or try `restbeat demo --days 30 --db {target}`"
-        )
-    return _open_store(str(target)), target
+    try:  # read-only: never created, migrated or written (store.database.open_existing)
+        return open_existing(target), target
+    except StoreError as error:
+        demo = f"restbeat demo --days 30 --db {target}"
+        hint = "" if target.exists() or target.is_symlink() else f": record a shift first, or try `{demo}`"
+        raise CommandError(f"{error}{hint}") from error
 
 
 def _review(args: argparse.Namespace) -> int:
@@ -279,7 +280,7 @@ def _export(args: argparse.Namespace) -> int:
 
     from restbeat.app.exporting import ExportError, export_sessions, select_sessions
 
-    conn = _open_store(args.db)
+    conn, _ = _open_existing_store(args.db)
     try:
         sessions = select_sessions(
             conn,
@@ -301,7 +302,9 @@ def _export(args: argparse.Namespace) -> int:
 def _sessions(args: argparse.Namespace) -> int:
     from restbeat.store.queries import session_summaries
 
-    conn = _open_store(args.db)
+    if args.delete is not None or args.upgrade:
+        return _sessions_admin(args)
+    conn, _ = _open_existing_store(args.db)
     rows = session_summaries(conn, args.since, args.until, args.context)
     if not rows:
         print("no sessions yet: `restbeat import FILE` or `restbeat demo` adds some")
@@ -316,6 +319,16 @@ def _sessions(args: argparse.Namespace) -> int:
             f"{s.id:>5}  {s.local_start:%Y-%m-%d %H:%M}  {s.duration_s / 3600:>5.1f}  {s.context:10}  "
             f"{s.status:11}  {row.beats:>9,}  {row.mean_hr_bpm:>5.0f}  {row.rmssd_ms:>6.1f}  {s.source}"
         )
+    return 0
+
+
+def _sessions_admin(args: argparse.Namespace) -> int:
+    from restbeat.ui.session_admin import AdminError, delete, upgrade
+
+    try:
+        print(delete(args.db, args.delete, args.yes) if args.delete is not None else upgrade(args.db))
+    except AdminError as error:
+        raise CommandError(str(error)) from error
     return 0
 
 
@@ -628,6 +641,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="List recorded and imported sessions.",
     )
     _add_selection(sessions)
+    sessions.add_argument("--delete", type=int, metavar="ID", help="delete this session and all its rows")
+    sessions.add_argument("--yes", action="store_true", help="with --delete: do not ask first")
+    sessions.add_argument("--upgrade", action="store_true", help="bring an older database to this schema")
     _add_db_option(sessions)
     sessions.set_defaults(handler=_sessions)
 

@@ -201,7 +201,7 @@ def test_beats_relative_times_and_successive_differences(
     recorder: SessionRecorder, other: sqlite3.Connection
 ) -> None:
     for t_s, rr_ms, segment, quality, _ in _BEATS:
-        recorder.add_beat(ORIGIN_S + t_s, rr_ms, segment, quality, "normal" if quality < 2 else "junk")
+        recorder.add_beat(ORIGIN_S + t_s, rr_ms, segment, quality, "normal" if quality < 2 else "out_of_range")
     recorder.flush()
     rows = other.execute(
         "SELECT seq, t_s, rr_ms, segment, quality, kind, drr_ms FROM beats WHERE session_id = ? ORDER BY seq",
@@ -212,7 +212,7 @@ def test_beats_relative_times_and_successive_differences(
     assert [row[2] for row in rows] == [beat[1] for beat in _BEATS]
     assert [row[3] for row in rows] == [beat[2] for beat in _BEATS]
     assert [row[4] for row in rows] == [int(beat[3]) for beat in _BEATS]
-    assert [row[5] for row in rows] == ["normal" if beat[3] < 2 else "junk" for beat in _BEATS]
+    assert [row[5] for row in rows] == ["normal" if beat[3] < 2 else "out_of_range" for beat in _BEATS]
     assert [row[6] for row in rows] == [beat[4] for beat in _BEATS]
 
     # the live path and the batch path (imports) agree on every difference

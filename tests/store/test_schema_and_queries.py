@@ -14,6 +14,7 @@ import pytest
 from restbeat.beats import BeatQuality
 from restbeat.store.database import DB_ENV, StoreError, default_db_path, open_database, transaction
 from restbeat.store.queries import daily_summaries, list_sessions, session_beats, session_summaries
+from restbeat.store.migration_v4 import APPLICATION_ID
 from restbeat.store.schema import MIGRATIONS, SCHEMA_VERSION, SchemaError, migrate, schema_version
 from restbeat.store.writes import INSERT_BEAT, SessionStart, beat_rows, insert_session
 
@@ -65,6 +66,7 @@ def test_every_earlier_version_migrates_to_the_current_schema(tmp_path: Path, st
 def test_a_database_newer_than_restbeat_is_refused_untouched(tmp_path: Path) -> None:
     path = tmp_path / "future.sqlite3"
     conn = _raw_connection(path)
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")  # a restbeat database of a later restbeat
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.close()
     with pytest.raises(StoreError, match=r"future\.sqlite3: .*newer than this restbeat"):
@@ -100,7 +102,7 @@ def test_a_broken_database_file_is_named(tmp_path: Path) -> None:
     path = tmp_path / "broken.sqlite3"
     path.write_bytes(b"this is not a database" * 100)
     path.chmod(0o644)
-    with pytest.raises(StoreError, match=r"broken\.sqlite3: not a restbeat database \(left untouched\)"):
+    with pytest.raises(StoreError, match=r"broken\.sqlite3 is not a restbeat database \(left untouched\)"):
         open_database(path)
     assert path.read_bytes() == b"this is not a database" * 100 and stat.S_IMODE(path.stat().st_mode) == 0o644
     corrupt = tmp_path / "corrupt.sqlite3"

@@ -3,7 +3,6 @@ has learned from their past prompts, and their resonance breathing rate."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 
 import numpy as np
@@ -11,6 +10,7 @@ import numpy as np
 from restbeat.app.replay import BaselineError, LearnedShift, profile_from_store
 from restbeat.recovery.assess import Profile
 from restbeat.recovery.learning import PracticeLearner, Rebound, reward
+from restbeat.store.queries import read_detail
 
 RESONANCE = "resonance"  # the outcomes row a resonance assessment is stored as
 DEFAULT_RATE_PER_MIN = 6.0
@@ -43,14 +43,15 @@ def learner_from_store(conn: sqlite3.Connection, seed: int = 0) -> PracticeLearn
         """
     ).fetchall()
     for practice, response, prompt_detail, outcome_detail in rows:
-        context = json.loads(prompt_detail).get("context")
-        if not context:
-            continue
+        context = (read_detail(prompt_detail) or {}).get("context")
+        if not isinstance(context, list) or not context:
+            continue  # none, or a detail no reader can use
         x = np.asarray(context, dtype=np.float64)
         if response == "dismissed":
             learner.learn(practice, x, reward(None, rebound.mean, None, True))
         elif outcome_detail is not None:
-            delta = json.loads(outcome_detail).get("delta_ln_rmssd")
+            delta = (read_detail(outcome_detail) or {}).get("delta_ln_rmssd")
+            delta = float(delta) if isinstance(delta, int | float) else None
             learner.learn(practice, x, reward(delta, rebound.mean, None, False))
     return learner
 
@@ -62,7 +63,7 @@ def resonance_rate(conn: sqlite3.Connection) -> float | None:
         (RESONANCE,),
     ).fetchall()
     for (detail,) in rows:
-        rate = json.loads(detail).get("best_rate_per_min")
-        if rate is not None:
+        rate = (read_detail(detail) or {}).get("best_rate_per_min")
+        if isinstance(rate, int | float) and 0 < rate < 60:
             return float(rate)
     return None

@@ -19,6 +19,7 @@ from restbeat.recovery.practices import Place
 from restbeat.recovery.recommend import Decision, PromptPolicy, ShiftRecommender
 from restbeat.signal.artifacts.stream import ArtifactStream, CleanBeat
 from restbeat.signal.stream import HRVSnapshot, HRVStream, StreamConfig, WindowMetrics, WindowQuality
+from restbeat.store.rows import usable_beat
 
 READING_WINDOW_S = 60.0
 #: The decisions use time-domain windows only; spectral values (costly, every 10 s) are off unless asked for.
@@ -155,7 +156,9 @@ def recording_beats(recording: RRRecording, correction: ArtifactStream | None = 
 
 def stored_beats(beats: SessionBeats, origin_s: float = 0.0) -> Iterator[CleanBeat]:
     """A session's stored beats (already corrected and flagged) as the live path's clean beats, their times
-    shifted by ``origin_s`` (s)."""
+    shifted by ``origin_s`` (s).  A beat no reader can use (an unknown quality or class, a time or interval
+    outside :mod:`restbeat.store.rows`' bounds) is skipped: a hand-edited or older database never stops a
+    review, a replay or the start of a session."""
     for t, rr, segment, quality, kind in zip(
         beats.t_s.tolist(),
         beats.rr_ms.tolist(),
@@ -164,4 +167,5 @@ def stored_beats(beats: SessionBeats, origin_s: float = 0.0) -> Iterator[CleanBe
         beats.kind,
         strict=True,
     ):
-        yield CleanBeat(t + origin_s, rr, segment, _QUALITY[quality], _CLASS[kind])
+        if usable_beat(t, rr, quality, kind):
+            yield CleanBeat(t + origin_s, rr, segment, _QUALITY[quality], _CLASS[kind])

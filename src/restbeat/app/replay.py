@@ -215,11 +215,11 @@ def profile_from_store(
 
 def load_baseline(source: str | Path) -> Profile:
     """A baseline from a recording file (any format the importers read) or a restbeat database."""
-    from restbeat.store.database import is_database, open_database
+    from restbeat.store.database import is_database, open_existing
 
     path = Path(source)
     if path.suffix in {".db", ".sqlite", ".sqlite3"} or is_database(path):
-        conn = open_database(path)
+        conn = open_existing(path)  # read only: never created, migrated or written
         try:
             return profile_from_store(conn)
         finally:

@@ -478,7 +478,7 @@ def practice_effects(conn: sqlite3.Connection, first: dt.date, last: dt.date) ->
         for outcome in session_records(conn, "outcomes", session.id):
             delta = outcome["detail"].get("delta_ln_rmssd")
             practice = str(outcome["practice"])
-            if practice == RESONANCE or delta is None or not math.isfinite(float(delta)):
+            if practice == RESONANCE or not isinstance(delta, int | float) or not math.isfinite(delta):
                 continue
             deltas[practice].append(float(delta))
             prompted[practice] += outcome["prompt_id"] is not None

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from restbeat.store.schema import SchemaError, migrate
+from restbeat.store.schema import SCHEMA_VERSION, SchemaError, is_restbeat, migrate, schema_version
 
 DB_ENV = "RESTBEAT_DB"
 DB_FILENAME = "restbeat.sqlite3"
@@ -34,15 +36,84 @@ def default_db_path() -> Path:
     return Path(platformdirs.user_data_dir("restbeat")) / DB_FILENAME
 
 
-def open_database(path: Path | str | None = None, *, migrate_schema: bool = True) -> sqlite3.Connection:
-    """Open (creating on first use) the database at ``path`` or the default path, migrated to the
-    current schema, with sessions of dead recorders marked interrupted."""
+class ReadOnlyConnection(sqlite3.Connection):
+    """A connection from :func:`open_existing`: the file is open read-only, so nothing is ever written
+    (caches such as the baseline's lessons are then not kept)."""
+
+
+def resolve_path(path: Path | str | None = None) -> Path:
+    """The database file ``path`` (or the default) names.  A symlink is followed knowingly: the file used is
+    the one it points to, judged by the same rule as any other (empty, or a restbeat database); a symlink
+    to nothing is refused rather than creating a file somewhere the person did not name."""
     target = Path(path).expanduser() if path is not None else default_db_path()
-    if target.is_dir():
-        raise StoreError(f"{target}: is a directory, expected a restbeat database file")
-    if target.exists() and not _is_empty_or_sqlite(target):
-        raise StoreError(f"{target}: not a restbeat database (left untouched)")
+    if not target.is_symlink():
+        return target
     try:
+        resolved = target.resolve(strict=True)
+    except FileNotFoundError as error:
+        raise StoreError(f"{target}: a symlink to {target.resolve()}, which does not exist") from error
+    except (OSError, RuntimeError) as error:  # a loop of links
+        raise StoreError(f"{target}: a symlink that leads nowhere ({error})") from error
+    return resolved
+
+
+def describe_path(given: Path | str | None, target: Path) -> str:
+    """How messages name the database: the path given, and where a symlink led."""
+    name = str(Path(given).expanduser()) if given is not None else str(target)
+    return name if Path(name) == target else f"{name} (a symlink to {target})"
+
+
+def _state(target: Path, label: str) -> str:
+    """``missing``, ``empty`` or ``sqlite`` (judged by the header); raises StoreError for anything else,
+    leaving it untouched."""
+    if not target.exists():
+        return "missing"
+    if target.is_dir():
+        raise StoreError(f"{label}: is a directory, expected a restbeat database file")
+    head = _head(target)
+    if head is None:
+        raise StoreError(f"{label}: not a regular file, so not a restbeat database (left untouched)")
+    if head == b"":
+        return "empty"
+    if head != SQLITE_HEADER:
+        raise StoreError(f"{label} is not a restbeat database (left untouched)")
+    return "sqlite"
+
+
+def _connect_read_only(target: Path) -> ReadOnlyConnection:
+    uri = f"{target.absolute().as_uri()}?mode=ro"
+    previous_umask = os.umask(0o077)  # the -wal and -shm files a reader may create are private too
+    try:
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=10.0, factory=ReadOnlyConnection)
+    finally:
+        os.umask(previous_umask)
+    conn.execute("PRAGMA query_only = ON")
+    return conn
+
+
+def probe_version(target: Path, label: str | None = None) -> int:
+    """The schema version of the SQLite file at ``target``, read through a read-only connection; raises
+    StoreError, the file untouched, when it is not a restbeat database."""
+    conn = _connect_read_only(target)
+    try:
+        if not is_restbeat(conn):
+            raise StoreError(f"{label or target} is not a restbeat database (left untouched)")
+        return schema_version(conn)
+    finally:
+        conn.close()
+
+
+def open_database(path: Path | str | None = None, *, migrate_schema: bool = True) -> sqlite3.Connection:
+    """Open for writing (creating on first use) the database at ``path`` or the default path, migrated to
+    the current schema, with sessions of dead recorders marked interrupted and dead imports removed.
+
+    Only a missing or empty file, or a restbeat database, is used; anything else (another program's SQLite
+    file, a text file) is refused with the file left as it was: same bytes, same mode, same journal."""
+    target = resolve_path(path)
+    label = describe_path(path, target)
+    try:
+        if _state(target, label) == "sqlite":
+            probe_version(target, label)
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         previous_umask = os.umask(0o077)  # the WAL and -shm files SQLite creates inherit 0600
         try:
@@ -50,19 +121,65 @@ def open_database(path: Path | str | None = None, *, migrate_schema: bool = True
         finally:
             os.umask(previous_umask)
         target.chmod(0o600)
-        conn.execute("PRAGMA journal_mode = WAL")
+        _use_wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")  # a killed process loses nothing committed
         conn.execute("PRAGMA foreign_keys = ON")
         if migrate_schema:
             migrate(conn)
             mark_interrupted_sessions(conn)
+            remove_dead_imports(conn)
     except sqlite3.DatabaseError as error:
-        raise StoreError(f"{target}: not a usable restbeat database ({error})") from error
+        raise StoreError(f"{label}: not a usable restbeat database ({error})") from error
     except SchemaError as error:
-        raise StoreError(f"{target}: {error}") from error
+        raise StoreError(f"{label}: {error}") from error
     except OSError as error:
-        raise StoreError(f"{target}: cannot open ({error.strerror or error})") from error
+        raise StoreError(f"{label}: cannot open ({error.strerror or error})") from error
     return conn
+
+
+def _use_wal(conn: sqlite3.Connection, wait_s: float = 10.0) -> None:
+    """Switch to WAL.  SQLite answers "database is locked" at once, without its busy wait, when another
+    process is creating the same new file at that moment: retried for up to ``wait_s``."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005 + 0.02 * random.random())
+
+
+def open_existing(path: Path | str | None = None) -> ReadOnlyConnection:
+    """Open read-only the restbeat database at ``path`` or the default path, for a command that only reads:
+    nothing is created, migrated or written.  Raises StoreError for a missing or empty file ("no database
+    at PATH"), a file that is not a restbeat database, or one at an older schema (a writing command, or
+    `restbeat sessions --upgrade`, upgrades it)."""
+    target = resolve_path(path)
+    label = describe_path(path, target)
+    try:
+        state = _state(target, label)
+        if state != "sqlite":
+            empty = " (the file is empty)" if state == "empty" else ""
+            raise StoreError(f"no database at {label}{empty}")
+        version = probe_version(target, label)
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{label}: the database is at schema version {version}, newer than this restbeat "
+                f"({SCHEMA_VERSION}); upgrade restbeat"
+            )
+        if version < SCHEMA_VERSION:
+            raise StoreError(
+                f"{label}: the database is at schema version {version} and this restbeat reads version "
+                f"{SCHEMA_VERSION}; upgrade it once with `restbeat sessions --upgrade --db {target}` "
+                "(your data is kept; a command that only reads never changes the file)"
+            )
+        return _connect_read_only(target)
+    except sqlite3.DatabaseError as error:
+        raise StoreError(f"{label}: not a usable restbeat database ({error})") from error
+    except OSError as error:
+        raise StoreError(f"{label}: cannot open ({error.strerror or error})") from error
 
 
 @contextlib.contextmanager
@@ -89,17 +206,12 @@ def _head(path: Path) -> bytes | None:
         raise StoreError(f"{path}: cannot open ({error.strerror or error})") from error
 
 
-def _is_empty_or_sqlite(path: Path) -> bool:
-    """True for an empty regular file or one that starts with SQLite's header."""
-    return _head(path) in (b"", SQLITE_HEADER)
-
-
 def is_database(path: Path) -> bool:
     """True when ``path`` is an SQLite database file (by its header)."""
     return _head(path) == SQLITE_HEADER
 
 
-def _process_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     if pid <= 0:
         return False
     try:
@@ -117,7 +229,7 @@ def mark_interrupted_sessions(conn: sqlite3.Connection) -> list[int]:
     stale = [
         int(session_id)
         for session_id, pid in conn.execute("SELECT id, writer_pid FROM sessions WHERE status = 'recording'")
-        if not (pid == os.getpid() or _process_alive(int(pid or 0)))
+        if not (pid == os.getpid() or process_alive(int(pid or 0)))
     ]
     if not stale:
         return []
@@ -135,3 +247,18 @@ def mark_interrupted_sessions(conn: sqlite3.Connection) -> list[int]:
                 {"id": session_id},
             )
     return stale
+
+
+def remove_dead_imports(conn: sqlite3.Connection) -> list[int]:
+    """Sessions still 'importing' whose importer process is gone (killed, or a failure that could not even
+    delete them, e.g. a full disk) are removed with all their rows: an import is all or nothing, and
+    readers never saw them.  Returns their ids."""
+    dead = [
+        int(session_id)
+        for session_id, pid in conn.execute("SELECT id, writer_pid FROM sessions WHERE status = 'importing'")
+        if not (pid == os.getpid() or process_alive(int(pid or 0)))
+    ]
+    if dead:
+        with transaction(conn):
+            conn.executemany("DELETE FROM sessions WHERE id = ?", ((session_id,) for session_id in dead))
+    return dead

@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from restbeat.beats import BeatQuality
+from restbeat.store.rows import BEAT_ROW_OK
 
 _EPOCH = dt.date(1970, 1, 1)
 
@@ -57,13 +58,15 @@ class SessionRow:
 
 @dataclass(frozen=True)
 class SessionBeats:
-    """A session's beats as arrays: time (s from the start), RR (ms), segment, quality code, class."""
+    """A session's beats as arrays: time (s from the start), RR (ms), segment, quality code, class; and how
+    many stored rows were left out because no reader can use them (see :mod:`restbeat.store.rows`)."""
 
     t_s: NDArray[np.float64]
     rr_ms: NDArray[np.float64]
     segment: NDArray[np.int64]
     quality: NDArray[np.int64]
     kind: tuple[str, ...]
+    skipped: int = 0
 
     @property
     def corrected(self) -> int:
@@ -139,7 +142,7 @@ def _day_start(day: dt.date) -> float:
 def _session_filter(
     since: dt.date | None, until: dt.date | None, context: str | None
 ) -> tuple[str, list[Any]]:
-    clauses: list[str] = []
+    clauses: list[str] = ["s.status != 'importing'"]  # an import not yet complete is nobody's to read
     params: list[Any] = []
     if since is not None:
         clauses.append("s.started_utc + s.tz_offset_s >= ?")
@@ -150,7 +153,7 @@ def _session_filter(
     if context is not None:
         clauses.append("s.context = ?")
         params.append(context)
-    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+    return " WHERE " + " AND ".join(clauses), params
 
 
 def list_sessions(
@@ -172,22 +175,26 @@ def list_sessions(
 def get_session(conn: sqlite3.Connection, session_id: int) -> SessionRow | None:
     """One session by id, or None."""
     row = conn.execute(
-        f"SELECT {_SESSION_COLUMNS} FROM sessions s LEFT JOIN straps st ON st.id = s.strap_id WHERE s.id = ?",
+        f"SELECT {_SESSION_COLUMNS} FROM sessions s LEFT JOIN straps st ON st.id = s.strap_id WHERE s.id = ?"
+        " AND s.status != 'importing'",
         (session_id,),
     ).fetchone()
     return None if row is None else _session(row)
 
 
 def session_beats(conn: sqlite3.Connection, session_id: int) -> SessionBeats:
-    """All beats of a session in order."""
+    """The beats of a session in order; a row no reader can use (the schema's CHECK constraints keep them
+    out, but a file edited by hand may hold one) is left out and counted in ``skipped``."""
     rows = conn.execute(
-        "SELECT t_s, rr_ms, segment, quality, kind FROM beats WHERE session_id = ? ORDER BY seq",
+        f"SELECT t_s, rr_ms, segment, quality, kind FROM beats WHERE session_id = ? AND ({BEAT_ROW_OK}) IS 1"
+        " ORDER BY seq",
         (session_id,),
     ).fetchall()
+    total = int(conn.execute("SELECT count(*) FROM beats WHERE session_id = ?", (session_id,)).fetchone()[0])
     if not rows:
         empty_f = np.empty(0, dtype=np.float64)
         empty_i = np.empty(0, dtype=np.int64)
-        return SessionBeats(empty_f, empty_f, empty_i, empty_i, ())
+        return SessionBeats(empty_f, empty_f, empty_i, empty_i, (), total)
     t, rr, segment, quality, kind = zip(*rows, strict=True)
     return SessionBeats(
         np.asarray(t, dtype=np.float64),
@@ -195,6 +202,7 @@ def session_beats(conn: sqlite3.Connection, session_id: int) -> SessionBeats:
         np.asarray(segment, dtype=np.int64),
         np.asarray(quality, dtype=np.int64),
         tuple(kind),
+        total - len(rows),
     )
 
 
@@ -208,7 +216,8 @@ def session_packets(conn: sqlite3.Connection, session_id: int) -> list[tuple[flo
 
 def session_records(conn: sqlite3.Connection, table: str, session_id: int) -> list[dict[str, Any]]:
     """Every row of ``table`` (link_events, snapshots, prompts, outcomes, annotations) for a session, as
-    dicts, JSON detail decoded."""
+    dicts, JSON detail decoded (a detail that is not JSON reads as ``{}``, its text under
+    ``unreadable_detail``)."""
     if table not in {"link_events", "snapshots", "prompts", "outcomes", "annotations"}:
         raise ValueError(f"not a per-session table: {table}")
     cursor = conn.execute(f"SELECT * FROM {table} WHERE session_id = ? ORDER BY id", (session_id,))
@@ -217,7 +226,10 @@ def session_records(conn: sqlite3.Connection, table: str, session_id: int) -> li
     for row in cursor:
         record = dict(zip(names, row, strict=True))
         if isinstance(record.get("detail"), str):
-            record["detail"] = json.loads(record["detail"])
+            detail = read_detail(record["detail"])
+            if detail is None:
+                record["unreadable_detail"] = record["detail"]
+            record["detail"] = detail or {}
         records.append(record)
     return records
 
@@ -244,7 +256,9 @@ def _beat_totals(conn: sqlite3.Connection, session_ids: list[int]) -> dict[int, 
         """
         SELECT session_id, count(*), sum(quality IN (0, 1)), sum(quality = 1),
                sum(CASE WHEN quality IN (0, 1) THEN rr_ms END), sum(drr_ms * drr_ms), count(drr_ms)
-        FROM beats WHERE session_id IN ({ids})
+        FROM beats WHERE session_id IN ({ids}) AND ("""
+        + BEAT_ROW_OK
+        + """) IS 1
         GROUP BY session_id
         """,
         session_ids,
@@ -346,4 +360,18 @@ def lessons(conn: sqlite3.Connection, session_ids: Sequence[int], version: int) 
         session_ids,
         version,
     )
-    return {int(session_id): json.loads(detail) for session_id, detail in rows}
+    found = {}
+    for session_id, detail in rows:
+        lesson = read_detail(detail)
+        if lesson is not None:  # one that cannot be read is a cache miss: the caller relearns it
+            found[int(session_id)] = lesson
+    return found
+
+
+def read_detail(text: Any) -> dict[str, Any] | None:
+    """A detail column's text decoded when it is a JSON object, else None (a reader skips or ignores it)."""
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None

@@ -9,6 +9,9 @@ version reaches the current one by running the rest.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
+
+from restbeat.store.migration_v4 import APPLICATION_ID, migrate_v4
 
 #: Version 1: what a recording needs (straps, sessions, raw packets, beats, link events).
 _V1 = """
@@ -134,8 +137,15 @@ CREATE TABLE lessons (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+#: Version 4 (:mod:`restbeat.store.migration_v4`): CHECK constraints, the application id, unusable rows set
+#: aside.  A migration is a script, or a function run inside the migration's transaction with foreign keys
+#: off (a table rebuild).
+Migration = str | Callable[[sqlite3.Connection], None]
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, migrate_v4)
 SCHEMA_VERSION = len(MIGRATIONS)
+#: The tables every restbeat database has held since version 1: a file at version 1-3 without the
+#: application id (made before version 4) is restbeat's when it has them.
+CORE_TABLES = frozenset({"straps", "sessions", "packets", "beats", "link_events"})
 
 
 class SchemaError(RuntimeError):
@@ -147,28 +157,94 @@ def schema_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
-def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
-    """Apply the migrations after the current version up to ``target``, each in its own transaction;
-    returns the version reached."""
-    current = schema_version(conn)
+def application_id(conn: sqlite3.Connection) -> int:
+    """``PRAGMA application_id`` of the database (0 when never set)."""
+    return int(conn.execute("PRAGMA application_id").fetchone()[0])
+
+
+def table_names(conn: sqlite3.Connection) -> set[str]:
+    """The tables the database holds."""
+    return {str(row[0]) for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def is_restbeat(conn: sqlite3.Connection) -> bool:
+    """True when the database is restbeat's or empty: the application id, or (made before version 4) a
+    version of ours with our tables, or no table at all and version 0.  Read in one snapshot (another
+    process may be creating the file this very moment)."""
+    own = not conn.in_transaction
+    if own:
+        conn.execute("BEGIN")
+    try:
+        app_id, version, tables = application_id(conn), schema_version(conn), table_names(conn)
+    finally:
+        if own:
+            conn.execute("COMMIT")
+    if app_id == APPLICATION_ID:
+        return True
+    if app_id != 0:
+        return False
+    if version == 0:
+        return not tables
+    return version < 4 and tables >= CORE_TABLES
+
+
+def _check_newer(current: int) -> None:
     if current > SCHEMA_VERSION:
         raise SchemaError(
             f"the database is at schema version {current}, newer than this restbeat ({SCHEMA_VERSION}); "
             "upgrade restbeat"
         )
-    for version in range(current + 1, target + 1):
-        script = MIGRATIONS[version - 1]
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            for statement in _statements(script):
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {version}")
+
+
+def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
+    """Apply the migrations after the current version up to ``target``, each in its own exclusive
+    transaction that reads the version again inside it (another process may have just migrated or created
+    the database: then there is nothing left to do); returns the version reached."""
+    _check_newer(schema_version(conn))
+    while (current := schema_version(conn)) < target:
+        _step(conn, target)
+    _check_newer(current)
+    return current
+
+
+def _step(conn: sqlite3.Connection, target: int) -> None:
+    """One migration, from the version found inside the exclusive transaction."""
+    foreign_keys = bool(conn.execute("PRAGMA foreign_keys").fetchone()[0])
+    version = schema_version(conn) + 1
+    try:
+        conn.execute("PRAGMA foreign_keys = OFF")  # a rebuild drops tables others refer to
+        conn.execute("BEGIN EXCLUSIVE")
+        current = schema_version(conn)
+        _check_newer(current)
+        if current >= target:
             conn.execute("COMMIT")
-        except sqlite3.Error as error:
-            if conn.in_transaction:  # some errors end the transaction by themselves
-                conn.execute("ROLLBACK")
-            raise SchemaError(f"migration to schema version {version} failed: {error}") from error
-    return schema_version(conn)
+            return
+        if not is_restbeat(conn):
+            raise SchemaError("not a restbeat database (its tables or application id are another program's)")
+        version = current + 1
+        migration = MIGRATIONS[current]
+        if callable(migration):
+            migration(conn)
+        else:
+            for statement in _statements(migration):
+                conn.execute(statement)
+        if current == 0:
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        conn.execute(f"PRAGMA user_version = {version}")
+        broken = conn.execute("PRAGMA foreign_key_check").fetchone()
+        if broken is not None:
+            raise SchemaError(
+                f"migration to schema version {version} failed: a row of {broken[0]} lost its parent"
+            )
+        conn.execute("COMMIT")
+    except (sqlite3.Error, SchemaError) as error:
+        if conn.in_transaction:  # some errors end the transaction by themselves
+            conn.execute("ROLLBACK")
+        if isinstance(error, SchemaError):
+            raise
+        raise SchemaError(f"migration to schema version {version} failed: {error}") from error
+    finally:
+        conn.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
 
 
 def _statements(script: str) -> list[str]:

@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from restbeat.beats import BeatQuality
-from restbeat.store.database import transaction
+from restbeat.store.database import ReadOnlyConnection, process_alive, transaction
 
 #: Context tags a session can carry (what the person was doing).
 CONTEXTS = ("pre-shift", "on-shift", "post-shift", "morning", "sleep", "breathing", "other")
@@ -160,9 +160,60 @@ def finish_session(
 
 
 def save_lesson(conn: sqlite3.Connection, session_id: int, version: int, detail: dict[str, Any]) -> None:
-    """Keep what a finished session taught the baseline (replacing an older lesson of it)."""
+    """Keep what a finished session taught the baseline (replacing an older lesson of it); on a read-only
+    connection (a command that only reads) the lesson, a cache, is not kept."""
+    if isinstance(conn, ReadOnlyConnection):
+        return
     with transaction(conn):
         conn.execute(
             "INSERT OR REPLACE INTO lessons (session_id, version, detail) VALUES (?, ?, ?)",
             (session_id, version, to_json(detail)),
         )
+
+
+#: What a session owns, in the order its rows are counted for :func:`delete_session`.
+_OWNED = (
+    "beats",
+    "packets",
+    "link_events",
+    "snapshots",
+    "prompts",
+    "outcomes",
+    "annotations",
+    "imports",
+    "lessons",
+)
+
+
+def delete_session(conn: sqlite3.Connection, session_id: int) -> dict[str, int] | None:
+    """Delete a session and every row below it in one transaction; returns the rows removed per table
+    (``sessions`` included), or None when there is no such session (nothing changed).  A session still
+    being recorded by a live process is refused (ValueError)."""
+    with transaction(conn):
+        row = conn.execute("SELECT status, writer_pid FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        if row is None:
+            return None
+        if (
+            row[0] == "recording"
+            and row[1] is not None
+            and int(row[1]) != os.getpid()
+            and process_alive(int(row[1]))
+        ):
+            raise ValueError(
+                f"session {session_id} is being recorded right now (process {row[1]}); stop it first"
+            )
+        counts = {
+            table: int(
+                conn.execute(f"SELECT count(*) FROM {table} WHERE session_id = ?", (session_id,)).fetchone()[
+                    0
+                ]
+            )
+            for table in _OWNED
+        }
+        if "set_aside" in {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}:
+            counts["set_aside"] = conn.execute(
+                "DELETE FROM set_aside WHERE session_id = ?", (session_id,)
+            ).rowcount
+        conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+        counts["sessions"] = 1
+    return counts
