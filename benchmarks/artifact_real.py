@@ -18,9 +18,9 @@ from numpy.typing import NDArray
 
 from benchmarks._timing import markdown_table
 from benchmarks.artifact_methods import run
+from benchmarks.data import corpus_path
 from restbeat.beats import BeatQuality
 from restbeat.signal import artifacts
-from tests.support.shared_data import shared
 
 ECTOPIC_SYMBOLS = frozenset("VSAaJFejE")
 PREMATURE_BELOW = 0.8  # an ectopic beat is visible in RR when its interval is < 80 % of the one before
@@ -41,7 +41,7 @@ def all_beat_intervals(path: Path, annotator: str) -> tuple[NDArray[np.float64],
 
 def real_ectopy_table(methods: list[str]) -> str:
     """Detection rate of annotated ectopic beats and false flags on N runs, chf2db + ltdb."""
-    sources = [(shared("physionet_chf2db"), "ecg"), (shared("physionet_ltdb"), "atr")]
+    sources = [(corpus_path("physionet_chf2db"), "ecg"), (corpus_path("physionet_ltdb"), "atr")]
     series, labels, names = [], [], []
     for folder, annotator in sources:
         for record in (folder / "RECORDS").read_text().split():
@@ -113,7 +113,7 @@ def stream_agreement_table(records: tuple[str, ...] = ("nsr001", "nsr002", "nsr0
     same output beats, the same class, the stream's cost per beat, batch's time per record (median of 5)."""
     rows = []
     for record in records:
-        rr, _ = all_beat_intervals(shared("physionet_nsr2db", record), "ecg")
+        rr, _ = all_beat_intervals(corpus_path("physionet_nsr2db", record), "ecg")
         artifacts.correct_rr(rr[:600])  # warm-up
         batch_times = []
         for _ in range(5):
@@ -167,7 +167,7 @@ def polar_figure(path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    with shared("polar_h10_detectPVC", "polar_h10_rr_only.csv").open() as handle:
+    with corpus_path("polar_h10_detectPVC", "polar_h10_rr_only.csv").open() as handle:
         rr = np.array([float(row["rr_ms"]) for row in csv.DictReader(handle)])
     corrected = artifacts.correct_rr(rr)
     raw_t = np.cumsum(rr) / 1000.0

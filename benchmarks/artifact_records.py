@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from tests.support.shared_data import shared
+from benchmarks.data import corpus_path
 
 REPO = Path(__file__).resolve().parents[1]
 EXCERPT_START_S = 2 * 3600.0
@@ -87,7 +87,7 @@ def is_sinus_rhythm(nn: NDArray[np.float64]) -> bool:
 def _holter_nn(folder: str, record: str, full: bool) -> NDArray[np.float64]:
     from restbeat.devices.files import read_wfdb_annotations
 
-    nn = read_wfdb_annotations(shared(folder, f"{record}.ecg")).rr_ms
+    nn = read_wfdb_annotations(corpus_path(folder, f"{record}.ecg")).rr_ms
     nn = nn[(nn >= 300) & (nn <= 2000)]
     if full:
         return nn
@@ -98,16 +98,11 @@ def _holter_nn(folder: str, record: str, full: bool) -> NDArray[np.float64]:
 def load(set_name: str, name: str, *, full: bool = False) -> NDArray[np.float64]:
     """The clean series of one record (``full``: the whole Holter record instead of the 1-h excerpt)."""
     if set_name == "kubios":
-        path = (
-            shared("kubios_reference", f"{name}.npy")
-            if name == "series_1"
-            else REPO / "tests" / "data" / "kubios_pyhrv" / f"{name}.npy"
-        )
-        nn = np.load(path).astype(np.float64)
+        nn = np.load(REPO / "tests" / "data" / "kubios_pyhrv" / f"{name}.npy").astype(np.float64)
     elif set_name in ("nsr2db", "chf2db"):
         nn = _holter_nn(f"physionet_{set_name}", name, full)
     elif set_name == "gudb":
-        peaks = np.loadtxt(shared("gudb_rpeak_annotations", name, "annotation_cs.tsv"))
+        peaks = np.loadtxt(corpus_path("gudb_rpeak_annotations", name, "annotation_cs.tsv"))
         nn = np.diff(np.atleast_1d(peaks)) * (1000.0 / 250.0)
     else:
         raise ValueError(f"unknown record set {set_name!r}")

@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks._timing import format_seconds, markdown_table
+from benchmarks.data import corpus_path
 from restbeat.app.live import LiveShift, OpenPrompt
 from restbeat.app.pipeline import ShiftPipeline
 from restbeat.app.replay import baseline_from_recording
@@ -60,7 +61,6 @@ from restbeat.recovery.assess import Profile
 from restbeat.store.database import open_database
 from restbeat.store.recorder import SessionRecorder
 from restbeat.store.writes import SessionStart
-from tests.support.shared_data import shared
 
 RECORD = "nsr001"
 ORIGIN_S = 10_000.0  # the session clock (a monotonic clock's reading) when the strap starts sending
@@ -80,7 +80,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def load_record() -> RRRecording:
     """nsr001's N-to-N intervals."""
-    return read_recording(shared("physionet_nsr2db", f"{RECORD}.ecg"))
+    return read_recording(corpus_path("physionet_nsr2db", f"{RECORD}.ecg"))
 
 
 def tail_baseline(recording: RRRecording) -> Profile:

@@ -26,11 +26,11 @@ import warnings
 import numpy as np
 
 from benchmarks._timing import format_seconds, markdown_table, median_seconds
+from benchmarks.data import corpus_path
 from restbeat.devices.files import read_wfdb_annotations
 from restbeat.signal import dfa, spectrum
 from restbeat.signal.metrics import poincare, time_domain
 from restbeat.signal.stream import HRVStream, StreamConfig
-from tests.support.shared_data import shared
 
 PEAK_RATE_HZ = 128  # nsr2db annotation rate: RR are whole samples
 
@@ -106,7 +106,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5, help="timed repeats per measurement (median)")
     args = parser.parse_args()
 
-    record = read_wfdb_annotations(shared("physionet_nsr2db", "nsr001.ecg"))
+    record = read_wfdb_annotations(corpus_path("physionet_nsr2db", "nsr001.ecg"))
     nn_day = record.rr_ms
     longest = np.bincount(record.segment_ids).argmax()
     stretch = record.rr_ms[record.segment_ids == longest]

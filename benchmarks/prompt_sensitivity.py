@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks._timing import markdown_table
+from benchmarks.data import corpus_path
 from restbeat.app.pipeline import ShiftPipeline
 from restbeat.app.replay import learn_shift, profile_from, readings
 from restbeat.beats import BeatClass, BeatQuality
@@ -34,7 +35,6 @@ from restbeat.recovery.baseline import CheckIn
 from restbeat.recovery.recommend import Prompt
 from restbeat.signal.artifacts import CleanBeat
 from restbeat.signal.metrics import time_domain
-from tests.support.shared_data import shared
 
 CALM = Phase(0, 70, rsa_ms=90, mayer_ms=25, noise_ms=8, drift_ms=15, label="calm")
 LOW = replace(CALM, hr_bpm=74, rsa_ms=28, mayer_ms=8, noise_ms=4, drift_ms=8, label="low")
@@ -147,7 +147,7 @@ def _repeat(rr: np.ndarray, minutes: float) -> np.ndarray:
 def gudb_runs() -> list[tuple[str, bool, bool, float]]:
     """(subject, maths read as a sustained low, prompted, delay min) for every subject with both tasks."""
     out = []
-    for subject in sorted(shared("gudb_rpeak_annotations").glob("subject_*")):
+    for subject in sorted(corpus_path("gudb_rpeak_annotations").glob("subject_*")):
         sitting, maths = _gudb_rr(subject, "sitting"), _gudb_rr(subject, "maths")
         if sitting is None or maths is None or sitting.size < 60 or maths.size < 60:
             continue

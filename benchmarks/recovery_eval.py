@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks._timing import markdown_table
+from benchmarks.data import corpus_path
 from restbeat.app.replay import baseline_from_recording, replay
 from restbeat.devices.files import read_recording
 from restbeat.recovery.assess import Assessor, Gate, Profile, WindowReading
@@ -36,7 +37,6 @@ from restbeat.recovery.practices import Place, Trigger, eligible
 from restbeat.recovery.recommend import Prompt
 from restbeat.signal.metrics import time_domain
 from restbeat.signal.stream import HRVStream
-from tests.support.shared_data import shared
 
 NIGHT_S = 6 * 3600.0
 BASELINE_S = 3 * 3600.0
@@ -154,7 +154,7 @@ def first_shift_table(results: list[FirstShiftResult]) -> str:
 
 
 def nights(limit: int | None) -> list[NightResult]:
-    folder = shared("physionet_nsr2db")
+    folder = corpus_path("physionet_nsr2db")
     records = sorted(folder.glob("nsr*.ecg"))[:limit]
     with ProcessPoolExecutor() as pool:
         return list(pool.map(night_result, records))
@@ -234,7 +234,7 @@ def _reading_of_task(rr: np.ndarray, check_in: CheckIn) -> str:
 
 
 def gudb_table() -> str:
-    folder = shared("gudb_rpeak_annotations")
+    folder = corpus_path("gudb_rpeak_annotations")
     deltas: dict[str, list[float]] = {task: [] for task in GUDB_TASKS}
     readings: dict[str, Counter[str]] = {task: Counter() for task in GUDB_TASKS}
     for subject in sorted(folder.glob("subject_*")):
@@ -320,8 +320,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.only in (None, "first-shift"):
         print("## First shift with a new strap: whole 24-h records replayed with no baseline\n")
-        nsr = sorted(shared("physionet_nsr2db").glob("nsr*.ecg"))[: args.records]
-        healthy = sorted(shared("physionet_rr_healthy_subjects").glob("[0-9]*.txt"))
+        nsr = sorted(corpus_path("physionet_nsr2db").glob("nsr*.ecg"))[: args.records]
+        healthy = sorted(corpus_path("physionet_rr_healthy_subjects").glob("[0-9]*.txt"))
         for name, paths in (("nsr2db (tuned on)", nsr), ("RR of healthy subjects (held out)", healthy)):
             results = first_shifts(paths)
             print(f"### {name}\n")

@@ -7,13 +7,14 @@ import os
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from restbeat import __version__
 from restbeat.cli import main
-from tests.support.shared_data import shared
+from tests.support.shared_data import bundled, shared
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "data" / "rest_5min_rr.txt"
 
@@ -54,7 +55,7 @@ def test_analyze_json_carries_every_metric(capsys: pytest.CaptureFixture[str]) -
 
 def test_analyze_corrects_artifacts_by_default_and_reports_them(capsys: pytest.CaptureFixture[str]) -> None:
     """PhysioNet 'RR interval time series from healthy subjects' 003 (ODC-By 1.0) is not artifact-cleaned."""
-    path = str(shared("physionet_rr_healthy_subjects", "003.txt"))
+    path = str(bundled("physionet_rr_healthy_subjects", "003.txt"))
     assert main(["analyze", path, "--json"]) == 0
     corrected = json.loads(capsys.readouterr().out)
     assert main(["analyze", path, "--json", "--no-correct"]) == 0
@@ -74,7 +75,7 @@ def test_analyze_corrects_artifacts_by_default_and_reports_them(capsys: pytest.C
 
 
 def test_analyze_a_24_hour_wfdb_record(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["analyze", str(shared("physionet_nsr2db", "nsr002.ecg")), "--json"]) == 0
+    assert main(["analyze", str(bundled("physionet_nsr2db", "nsr002.ecg")), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["recording"]["format"] == "wfdb-beats"
     assert data["recording"]["duration_s"] > 20 * 3600
@@ -171,24 +172,32 @@ def _restbeat(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_import_of_the_nine_healthy_files_shows_progress_and_a_summary_per_file(tmp_path: Path) -> None:
-    """PhysioNet 'RR interval time series from healthy subjects' (ODC-By 1.0), all nine files."""
-    files = sorted(str(p) for p in shared("physionet_rr_healthy_subjects").glob("[0-9]*.txt"))
+@pytest.mark.parametrize(
+    ("where", "count"),
+    [pytest.param(shared, 9, marks=pytest.mark.corpus, id="corpus"), pytest.param(bundled, 4, id="bundled")],
+)
+def test_import_of_the_nine_healthy_files_shows_progress_and_a_summary_per_file(
+    tmp_path: Path, where: Callable[..., Path], count: int
+) -> None:
+    """PhysioNet 'RR interval time series from healthy subjects' (ODC-By 1.0): all nine files of the corpus,
+    and the four of them bundled in tests/data."""
+    files = sorted(str(p) for p in where("physionet_rr_healthy_subjects").glob("[0-9]*.txt"))
+    assert len(files) == count
     result = _restbeat("import", *files, "--context", "on-shift", db=tmp_path / "db.sqlite3")
     assert result.returncode == 0, result.stderr
-    assert "importing" in result.stderr and "9/9" in result.stderr
+    assert "importing" in result.stderr and f"{count}/{count}" in result.stderr
     rows = [line for line in result.stdout.splitlines() if ".txt" in line and "imported" in line]
-    assert len(rows) == 9
+    assert len(rows) == count
     assert "008.txt: 1 line(s) without an RR value skipped (line 98217: '@')" in result.stdout
     again = _restbeat("import", files[0], db=tmp_path / "db.sqlite3")
     assert "already imported" in again.stdout and again.returncode == 0
     listing = _restbeat("sessions", "--context", "on-shift", db=tmp_path / "db.sqlite3")
-    assert len([line for line in listing.stdout.splitlines() if "import:rr-text" in line]) == 9
+    assert len([line for line in listing.stdout.splitlines() if "import:rr-text" in line]) == count
 
 
 def test_export_and_its_errors_in_one_line(tmp_path: Path) -> None:
     db = tmp_path / "db.sqlite3"
-    _restbeat("import", str(shared("physionet_rr_healthy_subjects", "007.txt")), db=db)
+    _restbeat("import", str(bundled("physionet_rr_healthy_subjects", "007.txt")), db=db)
     out = tmp_path / "s.json"
     done = _restbeat("export", "--format", "json", "--last", "--out", str(out), db=db)
     assert done.returncode == 0 and "exported 1 session(s), 57,333 beats, as json" in done.stdout
@@ -208,7 +217,7 @@ def test_export_and_its_errors_in_one_line(tmp_path: Path) -> None:
 def test_import_no_correct_stores_the_intervals_as_they_are(tmp_path: Path) -> None:
     db = tmp_path / "db.sqlite3"
     result = _restbeat(
-        "import", "--no-correct", str(shared("physionet_rr_healthy_subjects", "003.txt")), db=db
+        "import", "--no-correct", str(bundled("physionet_rr_healthy_subjects", "003.txt")), db=db
     )
     assert result.returncode == 0
     with sqlite3.connect(db) as conn:

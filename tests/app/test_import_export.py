@@ -1,7 +1,8 @@
 """Import into the store and export out of it: one transaction per file, no duplicates, and round trips.
 
-Real recordings: a 24-h record of PhysioNet nsr2db (ODC-By; ../shared/data/physionet_nsr2db/SOURCE.txt) and
-the RR time series of healthy subjects (../shared/data/physionet_rr_healthy_subjects/SOURCE.txt).
+Real recordings (bundled in tests/data; sources and licences in tests/data/README.md): 24-h records of
+PhysioNet nsr2db (ODC-By 1.0), the RR time series of healthy subjects (ODC-By 1.0), the first 5 min of
+MIT-BIH 100.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import datetime as dt
 import json
 import shutil
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -24,9 +26,9 @@ from restbeat.devices.recording import RawPacketRecord, RecordingError
 from restbeat.signal.metrics import hrv_metrics
 from restbeat.store.database import open_database
 from restbeat.store.queries import list_sessions, session_beats, session_packets
-from tests.support.shared_data import shared
+from tests.support.shared_data import bundled, shared
 
-HEALTHY = shared("physionet_rr_healthy_subjects")
+HEALTHY = bundled("physionet_rr_healthy_subjects")
 
 
 def _counts(conn: sqlite3.Connection) -> tuple[int, ...]:
@@ -50,16 +52,23 @@ def _nn_metrics(conn: sqlite3.Connection, session_id: int) -> dict[str, float]:
     return {"rmssd": metrics.time.rmssd_ms, "sdnn": metrics.time.sdnn_ms, "mean": metrics.time.mean_nn_ms}
 
 
-def test_the_nine_healthy_subject_files_import_each_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("where", "count"),
+    [pytest.param(shared, 9, marks=pytest.mark.corpus, id="corpus"), pytest.param(bundled, 4, id="bundled")],
+)
+def test_the_nine_healthy_subject_files_import_each_once(
+    tmp_path: Path, where: Callable[..., Path], count: int
+) -> None:
+    """All nine files of the corpus, and the four of them bundled in tests/data."""
     conn = open_database(tmp_path / "db.sqlite3")
-    paths = sorted(HEALTHY.glob("[0-9]*.txt"))
-    assert len(paths) == 9
+    paths = sorted(where("physionet_rr_healthy_subjects").glob("[0-9]*.txt"))
+    assert len(paths) == count
     started: list[Path] = []
     done: list[Path] = []
     results = import_files(conn, paths, on_start=started.append, on_done=lambda path, _: done.append(path))
     assert started == paths == done
     imported = [r for r in results if isinstance(r, ImportResult)]
-    assert [r.status for r in imported] == ["imported"] * 9
+    assert [r.status for r in imported] == ["imported"] * count
     by_name = {r.path.name: r for r in imported}
     assert by_name["008.txt"].skipped_lines == 1 and by_name["008.txt"].skipped_examples[0].text == "@"
     assert all(r.beats > 50_000 and r.duration_s > 11 * 3600 for r in imported)
@@ -96,7 +105,7 @@ def test_a_broken_file_changes_nothing_and_names_the_line(tmp_path: Path) -> Non
 
 
 def test_round_trip_of_a_real_24h_record_gives_the_same_beats_and_metrics(tmp_path: Path) -> None:
-    record = shared("physionet_nsr2db", "nsr001.ecg")
+    record = bundled("physionet_nsr2db", "nsr001.ecg")
     source = open_database(tmp_path / "a.sqlite3")
     first = import_file(source, record, context="sleep")
     assert first.beats > 100_000 and first.corrected > 0
@@ -147,7 +156,7 @@ def _raw_file(path: Path, rr_ms: np.ndarray) -> None:
 
 
 def test_raw_packets_round_trip_byte_for_byte_and_beat_for_beat(tmp_path: Path) -> None:
-    rr = read_wfdb_annotations(shared("physionet_nsr2db", "nsr002.ecg")).rr_ms
+    rr = read_wfdb_annotations(bundled("physionet_nsr2db", "nsr002.ecg")).rr_ms
     _raw_file(tmp_path / "strap.jsonl", rr)
     source = open_database(tmp_path / "a.sqlite3")
     result = import_file(source, tmp_path / "strap.jsonl", context="on-shift")
@@ -180,9 +189,9 @@ def test_export_selection_and_refusals(tmp_path: Path) -> None:
 
 
 def test_one_wfdb_record_is_one_import_whichever_file_is_named(tmp_path: Path) -> None:
-    """MIT-BIH Arrhythmia record 100 (ODC-By): its beats once, its ECG once."""
+    """MIT-BIH Arrhythmia record 100 (ODC-By; its first 5 min, bundled): its beats once, its ECG once."""
     conn = open_database(tmp_path / "db.sqlite3")
-    base = shared("physionet_mitdb", "100")
+    base = bundled("physionet_mitdb_5min", "100")
     statuses = [import_file(conn, Path(f"{base}{suffix}")).status for suffix in ("", ".hea", ".atr")]
     assert statuses == ["imported", "duplicate", "duplicate"]
     ecg = import_file(conn, Path(f"{base}.dat"))
@@ -223,7 +232,7 @@ def test_storage_failures_are_reported_per_file_and_keep_nothing(tmp_path: Path)
     blocker.execute("ROLLBACK")
     assert _counts(conn) == (0, 0, 0, 0, 0, 0)
     import_file(conn, HEALTHY / "007.txt")
-    import_file(conn, HEALTHY / "009.txt")
+    import_file(conn, HEALTHY / "003.txt")  # a second session (009 is not bundled)
     in_the_way = tmp_path / "file.txt"
     in_the_way.write_text("mine")
     with pytest.raises(ExportError, match=r"file\.txt: 2 sessions need a directory here"):

@@ -26,7 +26,7 @@ from restbeat.devices.files import read_wfdb_annotations
 from restbeat.devices.timeline import BeatTimeline
 from restbeat.devices.virtual_link import VirtualRadio
 from tests.devices.test_ble_virtual import Collector, wait_until
-from tests.support.shared_data import shared
+from tests.support.shared_data import bundled
 
 SHIFT_S = 12 * 3600
 DROPS = 100
@@ -35,7 +35,7 @@ FAULTS = ("strap disconnect", "link loss", "silence", "away")
 
 def shift_packets() -> list[list[int]]:
     """12 h of RR (ticks) grouped into one packet per second, as a strap sends them."""
-    nn = read_wfdb_annotations(shared("physionet_nsr2db", "nsr001.ecg")).rr_ms
+    nn = read_wfdb_annotations(bundled("physionet_nsr2db", "nsr001.ecg")).rr_ms
     rr = nn[(nn > 300) & (nn < 2000)]
     beat_t = np.cumsum(rr) / 1000.0
     rr, beat_t = rr[beat_t < SHIFT_S], beat_t[beat_t < SHIFT_S]

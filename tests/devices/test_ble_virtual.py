@@ -26,7 +26,7 @@ from restbeat.devices.ble import (
 from restbeat.devices.emulator import EmulatedStrap
 from restbeat.devices.timeline import RRPacket
 from restbeat.devices.virtual_link import VirtualRadio, virtual_bleak_kwargs
-from tests.support.shared_data import shared
+from tests.support.shared_data import bundled
 
 FAST = SupervisorConfig(scan_timeout_s=1.0, connect_timeout_s=2.0, watchdog_s=0.5, poll_s=0.01)
 
@@ -93,7 +93,7 @@ async def test_scan_through_bleak_finds_the_emulated_strap(strap: EmulatedStrap)
 
 @pytest.mark.asyncio
 async def test_real_captures_arrive_byte_exact_and_every_drop_is_survived(strap: EmulatedStrap) -> None:
-    vectors = json.loads(shared("hrm_captures", "captures.json").read_text())["vectors"]
+    vectors = json.loads(bundled("hrm_captures", "captures.json").read_text())["vectors"]
     payloads = [bytes.fromhex(v["hex"].replace(" ", "")) for v in vectors]
     collector = Collector(strap.radio, strap)
     collector.start()
@@ -160,7 +160,7 @@ async def test_playing_a_recording_with_lost_contact(strap: EmulatedStrap) -> No
     from restbeat.devices.ble import ContactChanged
     from restbeat.devices.files import read_wfdb_annotations
 
-    rr = read_wfdb_annotations(shared("physionet_nsr2db", "nsr001.ecg")).rr_ms[:80].tolist()
+    rr = read_wfdb_annotations(bundled("physionet_nsr2db", "nsr001.ecg")).rr_ms[:80].tolist()
     collector = Collector(
         strap.radio, strap, SupervisorConfig(scan_timeout_s=1.0, watchdog_s=5.0, poll_s=0.01)
     )

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from restbeat.devices.files import RecordingError, read_recording, read_rr_text, read_wfdb_annotations
-from tests.support.shared_data import shared
+from tests.support.shared_data import bundled
 
 
 def test_plain_text_with_a_stray_line_reports_it() -> None:
     """PhysioNet 'RR interval time series from healthy subjects' 008 ends with a line holding '@'."""
-    recording = read_rr_text(shared("physionet_rr_healthy_subjects", "008.txt"))
+    recording = read_rr_text(bundled("physionet_rr_healthy_subjects", "008.txt"))
     assert recording.skipped_line_count == 1
     assert recording.skipped_lines[0].text == "@"
     assert recording.rr_ms.size == 98216
@@ -22,7 +22,7 @@ def test_plain_text_with_a_stray_line_reports_it() -> None:
 
 def test_crlf_line_endings_are_read() -> None:
     """Record 000 of the same database uses CRLF endings."""
-    path = shared("physionet_rr_healthy_subjects", "000.txt")
+    path = bundled("physionet_rr_healthy_subjects", "000.txt")
     assert b"\r\n" in path.read_bytes()[:100]
     recording = read_rr_text(path)
     assert recording.skipped_line_count == 0
@@ -61,7 +61,7 @@ def test_wfdb_nn_intervals_from_n_to_n_pairs_only() -> None:
     """PhysioNet nsr2db nsr001 (ODC-By 1.0): NN = consecutive N beats with nothing between them."""
     import wfdb
 
-    path = shared("physionet_nsr2db", "nsr001.ecg")
+    path = bundled("physionet_nsr2db", "nsr001.ecg")
     recording = read_recording(path)
     assert recording.format == "wfdb-beats"
     annotation = wfdb.rdann(str(path.with_suffix("")), "ecg")
@@ -82,7 +82,7 @@ def test_wfdb_nn_intervals_from_n_to_n_pairs_only() -> None:
 
 
 def test_wfdb_record_name_or_header_finds_the_annotator() -> None:
-    base = shared("physionet_nsr2db", "nsr001")
+    base = bundled("physionet_nsr2db", "nsr001")
     by_name = read_recording(base)
     by_header = read_recording(base.with_suffix(".hea"))
     assert by_name.rr_ms.size == by_header.rr_ms.size > 100_000
@@ -97,6 +97,6 @@ def test_corrupt_wfdb_annotation_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_wfdb_ltdb_atr_annotator() -> None:
     """PhysioNet ltdb 14149 (ODC-By 1.0): a nearly all-N 23-h Holter with 'atr' annotations."""
-    recording = read_recording(shared("physionet_ltdb", "14149.atr"))
+    recording = read_recording(bundled("physionet_ltdb", "14149.atr"))
     assert recording.format == "wfdb-beats"
     assert recording.duration_s > 20 * 3600

@@ -1,7 +1,7 @@
 """Every recording format, read through ``detect_format`` and ``read_recording(s)``, on real data.
 
-Data (../shared/data, see each folder's SOURCE.txt; files are copied and cropped inside tmp_path, never
-edited in place):
+Data (bundled in tests/data, see its README.md and each folder's SOURCE.txt; the full-record variants, marked
+``corpus``, read the full corpus; files are copied and cropped inside tmp_path, never edited in place):
 
 * physionet_rr_healthy_subjects: PhysioNet "RR interval time series from healthy subjects" v1.0.0
   (Irurzun et al. 2021, ODC-By 1.0) — raw RR text, 000 with CRLF endings, 008 with a stray '@' line.
@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +37,7 @@ from restbeat.devices.formats.wfdb import WFDB_BEAT_SYMBOLS
 from restbeat.devices.hrs import MS_PER_TICK, encode_measurement, measurement, ms_to_ticks
 from restbeat.devices.recording import RawPacketRecord
 from tests.support import fit_writer
-from tests.support.shared_data import shared
+from tests.support.shared_data import bundled, shared
 
 # Central European time: UTC+2 in May.  Pinning it makes "naive times are local" a real check.
 CEST_TZ = "CET-1CEST,M3.5.0,M10.5.0/3"
@@ -55,15 +55,17 @@ def cest_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def healthy_rr(record: str, count: int) -> list[int]:
-    """The first ``count`` RR intervals (integer ms) of a PhysioNet healthy-subjects record."""
-    cells = shared("physionet_rr_healthy_subjects", f"{record}.txt").read_bytes().split()
+    """The first ``count`` RR intervals (integer ms) of a PhysioNet healthy-subjects record (tests/data holds
+    the first lines of the records read this way)."""
+    cells = bundled("physionet_rr_healthy_subjects_heads", f"{record}.txt").read_bytes().split()
+    assert len(cells) >= count, f"tests/data holds only {len(cells)} RR of {record}"
     return [int(cell) for cell in cells[:count]]
 
 
 def polar_rr_only() -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """detectPVC's Polar H10 device RR: (time_ns, rr_ms) columns of polar_h10_rr_only.csv."""
     table = np.loadtxt(
-        shared("polar_h10_detectPVC", "polar_h10_rr_only.csv"), delimiter=",", skiprows=1, dtype=np.int64
+        bundled("polar_h10_detectPVC", "polar_h10_rr_only.csv"), delimiter=",", skiprows=1, dtype=np.int64
     )
     return table[:, 0], table[:, 1].astype(np.float64)
 
@@ -77,7 +79,7 @@ def cumulative_s(rr_ms: NDArray[np.float64] | list[int] | list[float]) -> NDArra
 
 def test_physionet_stray_at_line_is_skipped_with_its_line_number() -> None:
     """PhysioNet healthy-subjects 008 (ODC-By 1.0): 98216 integer RR lines, then a line holding '@'."""
-    path = shared("physionet_rr_healthy_subjects", "008.txt")
+    path = bundled("physionet_rr_healthy_subjects", "008.txt")
     assert detect_format(path) == "rr-text"
     recording = read_recording(path)
     assert recording.format == "rr-text"
@@ -92,7 +94,7 @@ def test_physionet_stray_at_line_is_skipped_with_its_line_number() -> None:
 
 def test_crlf_record_reads_like_a_manual_parse(tmp_path: Path) -> None:
     """Of the PhysioNet healthy-subjects files only 000 uses CRLF (every line); the rest are LF-only."""
-    folder = shared("physionet_rr_healthy_subjects")
+    folder = bundled("physionet_rr_healthy_subjects")
     with_crlf = sorted(path.name for path in folder.glob("[0-9]*.txt") if b"\r\n" in path.read_bytes())
     assert with_crlf == ["000.txt"]
     raw = (folder / "000.txt").read_bytes()
@@ -130,7 +132,7 @@ def test_elite_hrv_integers_without_a_trailing_newline(tmp_path: Path) -> None:
 
 def kubios_nn() -> NDArray[np.float64]:
     """pyHRV's SampleNNISeriesShort.npy (BSD-3-Clause): 337 NN intervals (ms), 5 min, from PhysioNet nsrdb."""
-    return np.asarray(np.load(shared("kubios_reference", "SampleNNISeriesShort.npy")), dtype=np.float64)
+    return np.asarray(np.load(bundled("kubios_pyhrv", "SampleNNISeriesShort.npy")), dtype=np.float64)
 
 
 def test_kubios_one_column_in_seconds(tmp_path: Path) -> None:
@@ -235,7 +237,7 @@ def test_polar_sensor_logger_gap_in_stamps_starts_a_segment(tmp_path: Path) -> N
 
 def test_generic_rr_csv_with_a_time_ns_column() -> None:
     """detectPVC's polar_h10_rr_only.csv itself: ``time_ns,rr_ms`` (Unix ns, UTC)."""
-    path = shared("polar_h10_detectPVC", "polar_h10_rr_only.csv")
+    path = bundled("polar_h10_detectPVC", "polar_h10_rr_only.csv")
     time_ns, rr = polar_rr_only()
     assert detect_format(path) == "rr-csv"
     recording = read_recording(path)
@@ -376,7 +378,7 @@ def test_fit_crc_is_crc16_arc() -> None:
 
 def nsr_rr(count: int) -> NDArray[np.float64]:
     """The first NN intervals of PhysioNet nsr2db nsr001 (ODC-By 1.0), 128 Hz: multiples of 7.8125 ms."""
-    return read_wfdb_annotations(shared("physionet_nsr2db", "nsr001.ecg")).rr_ms[:count]
+    return read_wfdb_annotations(bundled("physionet_nsr2db", "nsr001.ecg")).rr_ms[:count]
 
 
 START_UTC = 1714920600  # 2024-05-05 14:50:00 UTC
@@ -448,33 +450,43 @@ def test_fit_without_hrv_messages(tmp_path: Path) -> None:
 # --- 7. WFDB -----------------------------------------------------------------------------------------
 
 
-def test_mitdb_annotations_give_nn_intervals() -> None:
-    """MIT-BIH 100 (ODC-By 1.0): 2273 beats (33 A, 1 V); NN intervals are N-to-N pairs only."""
+@pytest.mark.parametrize(
+    ("where", "folder", "nn_count", "beats"),
+    [
+        pytest.param(shared, "physionet_mitdb", 2204, 2273, marks=pytest.mark.corpus, id="full"),
+        pytest.param(bundled, "physionet_mitdb_5min", 362, 371, id="first-5-min"),
+    ],
+)
+def test_mitdb_annotations_give_nn_intervals(
+    where: Callable[..., Path], folder: str, nn_count: int, beats: int
+) -> None:
+    """MIT-BIH 100 (ODC-By 1.0): 2273 beats (33 A, 1 V), 371 in the first 5 min (4 A); NN intervals are N-to-N
+    pairs only."""
     import wfdb
 
-    path = shared("physionet_mitdb", "100.atr")
+    path = where(folder, "100.atr")
     assert detect_format(path) == "wfdb-beats"
-    assert detect_format(shared("physionet_mitdb", "100.hea")) == "wfdb-beats"
+    assert detect_format(where(folder, "100.hea")) == "wfdb-beats"
     recording = read_recording(path)
     annotation = wfdb.rdann(str(path.with_suffix("")), "atr")
     symbols = np.asarray(annotation.symbol)
     samples = np.asarray(annotation.sample)
     pairs = np.flatnonzero((symbols[:-1] == "N") & (symbols[1:] == "N"))
     np.testing.assert_allclose(recording.rr_ms, (samples[pairs + 1] - samples[pairs]) * 1000.0 / 360.0)
-    assert recording.rr_ms.size == 2204
-    assert recording.excluded_intervals == 2273 - 1 - 2204
+    assert recording.rr_ms.size == nn_count
+    assert recording.excluded_intervals == beats - 1 - nn_count
 
 
-def mitdb_match_rates(record: str) -> tuple[float, float, RRRecording]:
+def mitdb_match_rates(where: Path, record: str) -> tuple[float, float, RRRecording]:
     """(sensitivity, positive predictivity) in % of the R peaks restbeat finds in a MIT-BIH ECG against
     the reference beats, a match being within 50 ms (18 samples at 360 Hz)."""
     import wfdb
 
     fs = 360
-    recording = read_recording(shared("physionet_mitdb", f"{record}.dat"))
+    recording = read_recording(where / f"{record}.dat")
     first_peak = recording.t_s[0] - recording.rr_ms[0] / 1000.0
     peaks = np.rint(np.concatenate([[first_peak], recording.t_s]) * fs).astype(np.int64)
-    annotation = wfdb.rdann(str(shared("physionet_mitdb", record)), "atr")
+    annotation = wfdb.rdann(str(where / record), "atr")
     is_beat = np.isin(np.asarray(annotation.symbol), sorted(WFDB_BEAT_SYMBOLS))
     reference = np.asarray(annotation.sample, dtype=np.int64)[is_beat]
 
@@ -490,14 +502,24 @@ def mitdb_match_rates(record: str) -> tuple[float, float, RRRecording]:
 
 
 @pytest.mark.parametrize(("record", "minimum"), [("100", 99.5), ("105", 98.0)])
-def test_mitdb_ecg_r_peaks_match_the_reference_beats(record: str, minimum: float) -> None:
-    """MIT-BIH 100 (clean) and 105 (high-grade noise), ODC-By 1.0: neurokit2 R peaks vs the 'atr' beats."""
-    assert detect_format(shared("physionet_mitdb", f"{record}.dat")) == "wfdb-ecg"
-    sensitivity, predictivity, recording = mitdb_match_rates(record)
+@pytest.mark.parametrize(
+    ("where", "folder", "duration_s"),
+    [
+        pytest.param(shared, "physionet_mitdb", 29 * 60, marks=pytest.mark.corpus, id="full"),
+        pytest.param(bundled, "physionet_mitdb_5min", 290, id="first-5-min"),
+    ],
+)
+def test_mitdb_ecg_r_peaks_match_the_reference_beats(
+    where: Callable[..., Path], folder: str, duration_s: float, record: str, minimum: float
+) -> None:
+    """MIT-BIH 100 (clean) and 105 (high-grade noise), ODC-By 1.0: neurokit2 R peaks vs the 'atr' beats, on
+    the whole 30-min records and on their first 5 min (bundled; measured 99.73 / 100 % and 100 / 100 %)."""
+    assert detect_format(where(folder, f"{record}.dat")) == "wfdb-ecg"
+    sensitivity, predictivity, recording = mitdb_match_rates(where(folder), record)
     print(f"mitdb {record}: sensitivity {sensitivity:.2f} %, positive predictivity {predictivity:.2f} %")
     assert recording.format == "wfdb-ecg"
     assert not recording.segment_ids.any()
-    assert recording.duration_s > 29 * 60
+    assert recording.duration_s > duration_s
     assert sensitivity >= minimum
     assert predictivity >= minimum
 
@@ -507,7 +529,7 @@ def test_mitdb_ecg_r_peaks_match_the_reference_beats(record: str, minimum: float
 
 def test_ecg_csv_needs_a_sampling_rate_without_a_time_column() -> None:
     """NeuroKit2's ecg_1000hz.csv (MIT): one column 'ECG', 50 s at 1000 Hz, no time column."""
-    path = shared("neurokit_data", "ecg_1000hz.csv")
+    path = bundled("neurokit_data", "ecg_1000hz.csv")
     assert detect_format(path) == "ecg-csv"
     with pytest.raises(RecordingError, match=r"ecg_1000hz\.csv: .*--sampling-rate"):
         read_recording(path)
@@ -520,13 +542,21 @@ def test_ecg_csv_needs_a_sampling_rate_without_a_time_column() -> None:
     assert recording.started_utc is None
 
 
-def test_polar_ecg_with_device_rr_reads_the_device_rr() -> None:
+POLAR_ECG = [
+    pytest.param(shared, "polar_h10_detectPVC", marks=pytest.mark.corpus, id="10-min"),
+    pytest.param(bundled, "polar_h10_detectPVC_60s", id="first-60-s"),
+]
+
+
+@pytest.mark.parametrize(("where", "folder"), POLAR_ECG)
+def test_polar_ecg_with_device_rr_reads_the_device_rr(where: Callable[..., Path], folder: str) -> None:
     """detectPVC's polar_h10_ecg_hr_rr.csv holds ECG and the strap's RR: the strap's RR are read (what a
-    live session would have seen), equal to polar_h10_rr_only.csv."""
-    path = shared("polar_h10_detectPVC", "polar_h10_ecg_hr_rr.csv")
+    live session would have seen), equal to polar_h10_rr_only.csv (the whole 10 min, and both files cut at
+    60 s in tests/data)."""
+    path = where(folder, "polar_h10_ecg_hr_rr.csv")
     assert detect_format(path) == "rr-csv"
     recording = read_recording(path)
-    only = read_recording(shared("polar_h10_detectPVC", "polar_h10_rr_only.csv"))
+    only = read_recording(where(folder, "polar_h10_rr_only.csv"))
     assert recording.format == "rr-csv"
     np.testing.assert_array_equal(recording.rr_ms, only.rr_ms)
     np.testing.assert_allclose(recording.t_s, only.t_s)
@@ -535,8 +565,9 @@ def test_polar_ecg_with_device_rr_reads_the_device_rr() -> None:
     assert all(line.text.endswith(",,") for line in recording.skipped_lines)
 
 
-def test_polar_ecg_rows_without_rr_are_not_junk() -> None:
-    recording = read_recording(shared("polar_h10_detectPVC", "polar_h10_ecg_hr_rr.csv"))
+@pytest.mark.parametrize(("where", "folder"), POLAR_ECG)
+def test_polar_ecg_rows_without_rr_are_not_junk(where: Callable[..., Path], folder: str) -> None:
+    recording = read_recording(where(folder, "polar_h10_ecg_hr_rr.csv"))
     assert recording.skipped_line_count == 0
 
 

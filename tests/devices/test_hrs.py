@@ -12,12 +12,12 @@ from hypothesis import strategies as st
 
 from restbeat.devices import hrs
 from restbeat.devices.hrs import HeartRateMeasurement, MeasurementError, parse_measurement
-from tests.support.shared_data import shared
+from tests.support.shared_data import bundled
 
 
 def vectors() -> list[dict[str, Any]]:
-    """../shared/data/hrm_captures/captures.json: real strap payloads (with sources) and SIG edge cases."""
-    data: dict[str, Any] = json.loads(shared("hrm_captures", "captures.json").read_text())
+    """tests/data/hrm_captures/captures.json: real strap payloads (with sources) and SIG edge cases."""
+    data: dict[str, Any] = json.loads(bundled("hrm_captures", "captures.json").read_text())
     return list(data["vectors"])
 
 

@@ -16,7 +16,7 @@ import pytest
 from restbeat.devices import hrs
 from restbeat.devices.files import read_wfdb_annotations
 from restbeat.devices.timeline import BeatTimeline, RRPacket, TimedBeat, TimelineConfig
-from tests.support.shared_data import shared
+from tests.support.shared_data import bundled
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def run(
 
 @pytest.fixture(scope="module")
 def two_hours() -> np.ndarray:
-    nn = read_wfdb_annotations(shared("physionet_nsr2db", "nsr001.ecg")).rr_ms
+    nn = read_wfdb_annotations(bundled("physionet_nsr2db", "nsr001.ecg")).rr_ms
     series: np.ndarray = nn[(nn > 300) & (nn < 2000)][:9000] / 1000.0
     return series
 

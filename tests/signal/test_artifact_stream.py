@@ -11,7 +11,7 @@ from restbeat.signal.artifacts.stream import ArtifactStream, CleanBeat
 from restbeat.signal.artifacts.windows import JOIN, PAD
 from restbeat.signal.stream import HRVStream, StreamConfig
 from tests.signal.test_artifacts import sinus
-from tests.support.shared_data import shared
+from tests.support.shared_data import bundled
 
 
 def run(rr: np.ndarray, **kwargs: object) -> tuple[list[CleanBeat], ArtifactStream]:
@@ -83,7 +83,7 @@ def test_stream_agrees_with_batch_on_a_real_day() -> None:
     """Every beat of nsr2db nsr001 (PhysioNet, ODC-By 1.0), ectopic beats included: >= 99 % same class."""
     from benchmarks.artifact_real import all_beat_intervals
 
-    rr, _ = all_beat_intervals(shared("physionet_nsr2db", "nsr001"), "ecg")
+    rr, _ = all_beat_intervals(bundled("physionet_nsr2db", "nsr001"), "ecg")
     _, stream = run(rr)
     streamed = np.zeros(rr.size, np.int8)
     for index, code in stream.input_classes():

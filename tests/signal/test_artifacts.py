@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from restbeat.beats import BeatClass, BeatQuality
 from restbeat.signal import artifacts as art
 from restbeat.signal.metrics import time_domain
-from tests.support.shared_data import shared
+from tests.support.shared_data import bundled
 
 
 def sinus(n: int = 400, seed: int = 0) -> np.ndarray:
@@ -120,9 +120,10 @@ def test_recurring_sinus_pauses_are_not_split_as_missed_beats() -> None:
     """nsr2db nsr025 (PhysioNet, ODC-By 1.0) has recurring pauses such as 750, 1102, 867, 812 ms.  They make
     Th2 wide (~200 ms), so the published missed test passes them (|1102/2 - 742| < Th2), but their halves
     (551 ms) fit none of the beats around them: they stay as measured."""
-    from benchmarks.artifact_records import load
+    from restbeat.devices.files import read_wfdb_annotations
 
-    nn = load("nsr2db", "nsr025", full=True)[40000:46000]
+    nn = read_wfdb_annotations(bundled("physionet_nsr2db", "nsr025.ecg")).rr_ms
+    nn = nn[(nn >= 300) & (nn <= 2000)][40000:46000]  # as benchmarks.artifact_records.load(..., full=True)
     assert np.count_nonzero(nn > 1.4 * np.median(nn)) > 20
     result = art.correct_rr(nn)
     assert result.counts[BeatClass.MISSED] == 0
@@ -144,7 +145,7 @@ def test_bigeminy_is_corrected_to_the_underlying_sinus_rhythm() -> None:
 
 def test_kubios_short_reference_series_has_nothing_corrected() -> None:
     """pyHRV's 5-min NN series (BSD-3; MIT-BIH NSR, ODC-By 1.0), used by the Kubios reference."""
-    nn = np.load(shared("kubios_reference", "SampleNNISeriesShort.npy")).astype(float)
+    nn = np.load(bundled("kubios_pyhrv", "SampleNNISeriesShort.npy")).astype(float)
     result = art.correct_rr(nn)
     assert result.n_corrected == 0
     assert result.counts[BeatClass.NORMAL] == nn.size
@@ -153,7 +154,7 @@ def test_kubios_short_reference_series_has_nothing_corrected() -> None:
 def test_kubios_one_hour_reference_series_is_barely_touched() -> None:
     """series_1 holds three abrupt +30-40 % jumps (e.g. 758, 1062, 1094, 898 ms) that restbeat corrects as
     misaligned pairs; nothing else is flagged and RMSSD moves by 0.24 %."""
-    nn = np.load(shared("kubios_reference", "series_1.npy")).astype(float)
+    nn = np.load(bundled("kubios_pyhrv", "series_1.npy")).astype(float)
     result = art.correct_rr(nn)
     flagged = int(np.count_nonzero(result.input_class != art.NORMAL))
     assert flagged <= 3
@@ -164,7 +165,7 @@ def test_polar_h10_with_frequent_premature_beats() -> None:
     """A real Polar H10 with bigeminy/trigeminy (detectPVC, K. Broman, MIT): RMSSD 442 ms falls to that of
     the sinus rhythm underneath (550-950 ms), the couplet at 511 s (456 + 431 + 1161 ms) and the premature
     first beats included (with too few references a window reads its rhythm from all the beats around)."""
-    with shared("polar_h10_detectPVC", "polar_h10_rr_only.csv").open() as handle:
+    with bundled("polar_h10_detectPVC", "polar_h10_rr_only.csv").open() as handle:
         rr = np.array([float(row["rr_ms"]) for row in csv.DictReader(handle)])
     result = art.correct_rr(rr)
     assert time_domain(rr).rmssd_ms > 400

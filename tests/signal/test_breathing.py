@@ -1,6 +1,7 @@
 """Breathing rate from RSA: synthetic RSA at known rates, and real ECG + respiration belt recordings.
 
-Real data: ../shared/data/neurokit_data (NeuroKit2 example recordings, MIT licence, Makowski et al. 2021).
+Real data: neurokit_data of the full corpus (NeuroKit2 example recordings, MIT licence, Makowski et al. 2021;
+4.6 MB, not bundled: that test is marked corpus).
 R-peaks come from neurokit2's ECG detector, truth from the respiration belt (neurokit2 breath peaks).
 
 Paced breathing and the resonance protocol: synthetic hearts whose instantaneous HR is a known sine
@@ -97,6 +98,7 @@ def breathing_errors(path: str) -> list[float]:
     return errors
 
 
+@pytest.mark.corpus  # the three NeuroKit2 recordings are 4.6 MB, not bundled
 def test_rsa_rate_matches_the_respiration_belt() -> None:
     from tests.support.shared_data import shared
 

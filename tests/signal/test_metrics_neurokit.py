@@ -14,14 +14,14 @@ import pytest
 
 from restbeat.devices.files import read_wfdb_annotations
 from restbeat.signal.metrics import nonlinear, time_domain
-from tests.support.shared_data import shared
+from tests.support.shared_data import bundled
 
 
 def _series() -> list[tuple[str, np.ndarray]]:
-    kubios_1h = np.load(shared("kubios_reference", "series_1.npy")).astype(float)
-    short = np.load(shared("kubios_reference", "SampleNNISeriesShort.npy")).astype(float)
+    kubios_1h = np.load(bundled("kubios_pyhrv", "series_1.npy")).astype(float)
+    short = np.load(bundled("kubios_pyhrv", "SampleNNISeriesShort.npy")).astype(float)
     # longest contiguous N-to-N stretch of the first hour of nsr001 (PhysioNet nsr2db, ODC-By 1.0)
-    record = read_wfdb_annotations(shared("physionet_nsr2db", "nsr001.ecg"))
+    record = read_wfdb_annotations(bundled("physionet_nsr2db", "nsr001.ecg"))
     first_hour = record.t_s < 3600
     ids, counts = np.unique(record.segment_ids[first_hour], return_counts=True)
     longest = record.rr_ms[record.segment_ids == ids[np.argmax(counts)]]

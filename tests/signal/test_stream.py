@@ -11,7 +11,7 @@ from restbeat.beats import BeatQuality
 from restbeat.devices.files import RRRecording, read_wfdb_annotations
 from restbeat.signal.metrics import time_domain
 from restbeat.signal.stream import HRVSnapshot, HRVStream, StreamConfig, WindowQuality
-from tests.support.shared_data import shared
+from tests.support.shared_data import bundled
 
 NO_SPECTRAL = StreamConfig(spectral_every_s=math.inf)
 
@@ -19,7 +19,7 @@ NO_SPECTRAL = StreamConfig(spectral_every_s=math.inf)
 @pytest.fixture(scope="module")
 def nsr001() -> RRRecording:
     """24 h of N-to-N intervals (PhysioNet nsr2db record nsr001, ODC-By 1.0)."""
-    return read_wfdb_annotations(shared("physionet_nsr2db", "nsr001.ecg"))
+    return read_wfdb_annotations(bundled("physionet_nsr2db", "nsr001.ecg"))
 
 
 def _batch_window(
