@@ -3,7 +3,7 @@
 The event loop only queues operations (:class:`~restbeat.store.save_queue.SaveQueue`) and wakes the
 writer; the writer has its own connection to the database file and writes what is queued in one
 transaction.  On failure (another process holds the write lock, the disk is full) the rows stay queued and
-the writer tries again after a backoff of 0.25 s, doubling to 5 s, so neither the screen nor the per-beat
+the writer tries again after a backoff of 0.25 s, doubling to 2 s, so neither the screen nor the per-beat
 path ever waits on SQLite's busy timeout or on the disk, and saving resumes by itself when the lock or the
 space comes back.  Past the queue's memory bound the oldest rows go to the recovery file.
 """
@@ -19,8 +19,8 @@ from restbeat.store.recovery_file import RecoveryFile
 from restbeat.store.save_queue import SaveQueue
 
 FIRST_BACKOFF_S = 0.25
-MAX_BACKOFF_S = 5.0
-BUSY_TIMEOUT_S = 1.0  # how long one attempt waits for another process's write lock
+MAX_BACKOFF_S = 2.0
+BUSY_TIMEOUT_S = 2.0  # one attempt's wait for another process's write lock (taken as soon as it is freed)
 
 
 class BackgroundWriter:
@@ -115,14 +115,15 @@ class BackgroundWriter:
         self._wake.clear()
 
     def _spill(self) -> None:
-        """Move the oldest rows to the recovery file, freeing half the bound; if no file can be written,
-        drop the oldest raw notifications first (counted as lost)."""
-        excess = self.queue.rows - self.queue.max_rows // 2
-        oldest = self.queue.oldest_rows(excess)
+        """Move the oldest rows to the recovery file, freeing memory down to half the bound; if no file can
+        be written, drop just enough (down to 90 % of the bound), the oldest raw notifications first
+        (counted as lost)."""
+        bound = self.queue.max_rows
+        oldest = self.queue.oldest_rows(self.queue.rows - bound // 2)
         try:
             path = self.recovery.append(oldest)
         except OSError:
-            self.queue.drop_oldest(excess)
+            self.queue.drop_oldest(self.queue.rows - bound * 9 // 10)
             return
         self.queue.remove(oldest)
         self.queue.spilled(sum(op.count for op in oldest), str(path))

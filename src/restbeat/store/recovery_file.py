@@ -138,11 +138,14 @@ class RecoveryFile:
 
 @dataclass(frozen=True, slots=True)
 class RecoveredSession:
-    """What :func:`import_recovery` put back: the session, whether it already existed, the rows."""
+    """What :func:`import_recovery` put back: the session, whether it already existed, the rows (of every
+    table) and the beats among them, and the session's length (s)."""
 
     session_id: int
     existing: bool
     rows: int
+    beats: int = 0
+    duration_s: float = 0.0
 
 
 def _entries(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -180,6 +183,8 @@ def import_recovery(conn: sqlite3.Connection, path: Path) -> RecoveredSession:
     try:
         session_id = original if existing else insert_session(conn, start, recording=False)
         ops = [_decoded(path, number, entry, session_id) for number, entry in lines]
+        if not existing:
+            ops = _without_stored_prompts(ops)
         write_ops(conn, [*ops, *_closing(conn, session_id, ops)], IdMap(), {})
         conn.execute("COMMIT")
     except sqlite3.IntegrityError as error:
@@ -189,7 +194,16 @@ def import_recovery(conn: sqlite3.Connection, path: Path) -> RecoveredSession:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
-    return RecoveredSession(session_id, existing, sum(op.count for op in ops if isinstance(op, Rows)))
+    started, ended = conn.execute(
+        "SELECT started_utc, coalesce(ended_utc, started_utc) FROM sessions WHERE id = ?", (session_id,)
+    ).fetchone()
+    return RecoveredSession(
+        session_id,
+        existing,
+        rows=sum(op.count for op in ops if isinstance(op, Rows)),
+        beats=sum(op.count for op in ops if isinstance(op, Rows) and op.table == "beats"),
+        duration_s=float(ended) - float(started),
+    )
 
 
 def _decoded(path: Path, number: int, entry: dict[str, Any], session_id: int) -> SaveOp:
@@ -197,6 +211,20 @@ def _decoded(path: Path, number: int, entry: dict[str, Any], session_id: int) ->
         return _decode(dict(entry), session_id)
     except (KeyError, TypeError, ValueError, IndexError) as error:
         raise RecoveryError(f"{path}: line {number}: not a recovery operation ({error!r})") from error
+
+
+def _without_stored_prompts(ops: list[SaveOp]) -> list[SaveOp]:
+    """For a new session: answers to, and links from outcomes to, prompts the original database holds (row
+    ids, positive) are dropped; this database does not have those prompts."""
+    kept: list[SaveOp] = []
+    for op in ops:
+        if isinstance(op, PromptAnswer) and op.key > 0:
+            continue
+        if isinstance(op, NewOutcome) and op.prompt_key is not None and op.prompt_key > 0:
+            kept.append(dataclasses.replace(op, prompt_key=None))
+        else:
+            kept.append(op)
+    return kept
 
 
 def _closing(conn: sqlite3.Connection, session_id: int, ops: list[SaveOp]) -> list[SaveOp]:

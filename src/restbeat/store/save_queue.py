@@ -5,11 +5,13 @@
 why and since when (:class:`SaveStatus`, what the live screen shows).  It is shared by the session's event
 loop (which appends) and the background writer (which writes), under one lock.
 
-Memory is bounded at :data:`MAX_UNSAVED_ROWS` rows (about 80 MB; a 12-h shift at 90 bpm makes about 120 000
-rows: beats, raw notifications, 5-s snapshots and events, so a 12-h shift that could never be saved fits
-twice over).  Past it the oldest rows go to the recovery file (:mod:`restbeat.store.recovery_file`, which
-``restbeat import`` reads); if that cannot be written either, the oldest raw notifications are dropped
-first (the beats already hold their RR intervals), then the oldest rows, each counted as lost and shown.
+Memory is bounded at :data:`MAX_UNSAVED_ROWS` rows, about 54 MB at 270 bytes a row (measured by
+``python -m benchmarks.unsaved_rows``: a 12-h shift makes 104 000 rows at 60 bpm, 125 000 at 90 and 190 000
+at 180 bpm: beats, raw notifications, 5-s snapshots), so a 12-h shift that could never be saved fits in
+memory at any heart rate.  Past it the oldest rows go to the recovery file
+(:mod:`restbeat.store.recovery_file`, which ``restbeat import`` reads) and memory is freed down to half the
+bound; if no recovery file can be written either, the oldest raw notifications are dropped first (the
+beats already hold their RR intervals), then the oldest rows, each counted as lost and shown.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from dataclasses import dataclass, replace
 from restbeat.store.save_ops import IdMap, Rows, SaveOp, failure_reason, write_all
 
 #: Rows kept in memory while the database cannot take them; see the module docstring.
-MAX_UNSAVED_ROWS = 300_000
+MAX_UNSAVED_ROWS = 200_000
 
 
 @dataclass(frozen=True, slots=True)

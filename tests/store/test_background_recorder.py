@@ -1,0 +1,190 @@
+"""The background recorder's memory bound and recovery file, on a database another connection keeps locked:
+past the bound the oldest rows go to the recovery file and memory is freed; with no file writable the oldest
+raw notifications are dropped first and counted; at close what is left goes to the file; the file puts
+everything back, prompts, answers and outcomes included, even into a database that never had the session."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from restbeat.beats import BeatQuality
+from restbeat.store.database import open_database
+from restbeat.store.recorder import SessionRecorder
+from restbeat.store.recovery_file import RecoveryError, import_recovery
+from restbeat.store.save_queue import SaveStatus
+from restbeat.store.writes import SessionStart
+
+START = SessionStart(started_utc=1_700_000_000.0, source="strap", context="on-shift", strap_address="AA:BB")
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "bound.sqlite3"
+
+
+@pytest.fixture
+def lock(db: Path) -> Iterator[sqlite3.Connection]:
+    """Another connection that will hold the write lock (``BEGIN IMMEDIATE``) while the test says so."""
+    open_database(db).close()
+    holder = sqlite3.connect(db, isolation_level=None)
+    yield holder
+    if holder.in_transaction:
+        holder.execute("ROLLBACK")
+    holder.close()
+
+
+def _recorder(db: Path, bound: int, close_timeout_s: float = 0.5) -> SessionRecorder:
+    return SessionRecorder(
+        open_database(db),
+        START,
+        origin_s=0.0,
+        background=True,
+        max_unsaved_rows=bound,
+        close_timeout_s=close_timeout_s,
+    )
+
+
+def _until(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def _add(recorder: SessionRecorder, first: int, count: int, *, packets: bool = True) -> None:
+    for k in range(first, first + count):
+        if packets:
+            recorder.add_packet(k * 0.8, 1, bytes([0x10, k % 256, 0x20, 0x03]))
+        recorder.add_beat(k * 0.8, 800.0 + k % 7, 0, BeatQuality.GOOD, "normal")
+        if k % 50 == 0:
+            recorder.flush()
+    recorder.flush()
+
+
+def _counts(db: Path, session_id: int) -> tuple[int, int]:
+    with sqlite3.connect(db) as conn:
+        return tuple(  # type: ignore[return-value]
+            int(
+                conn.execute(f"SELECT count(*) FROM {table} WHERE session_id = ?", (session_id,)).fetchone()[
+                    0
+                ]
+            )
+            for table in ("packets", "beats")
+        )
+
+
+def test_past_the_bound_the_oldest_rows_go_to_the_recovery_file(db: Path, lock: sqlite3.Connection) -> None:
+    recorder = _recorder(db, bound=1000)
+    lock.execute("BEGIN IMMEDIATE")
+    _add(recorder, 0, 1500)  # 3000 rows
+    _until(lambda: recorder.status().spilled_rows > 0 and recorder.status().reason is not None)
+    status = recorder.status()
+    assert status.unsaved_rows <= 1000
+    assert status.recovery_path is not None and Path(status.recovery_path).parent == db.parent
+    assert status.lost_rows == 0
+    text = status.text(time.monotonic())
+    assert text is not None and "database locked" in text and status.recovery_path in text
+    lock.execute("COMMIT")
+    report = recorder.close()
+    assert not report.saved_all and report.recovery_rows == status.spilled_rows and report.lost_rows == 0
+    in_db = _counts(db, recorder.session_id)
+    assert sum(in_db) == 3000 - report.recovery_rows
+    recovered = import_recovery(open_database(db), Path(report.recovery_paths[0]))
+    assert recovered.existing and recovered.session_id == recorder.session_id
+    assert _counts(db, recorder.session_id) == (1500, 1500)
+
+
+def test_with_no_recovery_file_the_raw_notifications_go_first_and_are_counted(
+    db: Path, lock: sqlite3.Connection, tmp_path: Path
+) -> None:
+    recorder = _recorder(db, bound=2000)
+    lock.execute("BEGIN IMMEDIATE")
+    recorder.recovery.candidates = [tmp_path / "no-such-folder" / "x.jsonl"]
+    _add(recorder, 0, 1500)  # 3000 rows
+    _until(lambda: recorder.status().lost_rows > 0)
+    status: SaveStatus = recorder.status()
+    assert status.unsaved_rows <= 2000 and status.spilled_rows == 0
+    text = status.text(time.monotonic())
+    assert text is not None and f"{status.lost_rows} rows lost" in text
+    lock.execute("COMMIT")
+    report = recorder.close()
+    assert report.lost_rows == status.lost_rows
+    packets, beats = _counts(db, recorder.session_id)
+    assert beats == 1500  # the beats were kept: only raw notifications (which the beats come from) went
+    assert packets == 1500 - status.lost_rows
+
+
+def test_beats_alone_past_the_bound_lose_the_oldest_rows_counted(
+    db: Path, lock: sqlite3.Connection, tmp_path: Path
+) -> None:
+    recorder = _recorder(db, bound=1000)
+    lock.execute("BEGIN IMMEDIATE")
+    recorder.recovery.candidates = [tmp_path / "no-such-folder" / "x.jsonl"]
+    _add(recorder, 0, 1500, packets=False)
+    _until(lambda: recorder.status().lost_rows > 0)
+    assert recorder.status().unsaved_rows <= 1000
+    lock.execute("COMMIT")
+    report = recorder.close()
+    assert _counts(db, recorder.session_id)[1] == 1500 - report.lost_rows
+
+
+def test_at_close_what_is_unsaved_goes_to_the_file_with_its_prompts_answers_and_outcomes(
+    db: Path, lock: sqlite3.Connection, tmp_path: Path
+) -> None:
+    recorder = _recorder(db, bound=100_000)
+    _add(recorder, 0, 100)
+    first = recorder.add_prompt(50.0, "breathing", "low HRV")
+    _until(lambda: recorder.stored_id(first) is not None)  # written: a real row id
+    lock.execute("BEGIN IMMEDIATE")
+    recorder.set_prompt_response(first, "accepted", 55.0)
+    recorder.add_outcome("breathing", 56.0, 200.0, prompt_id=first, rating=4)
+    second = recorder.add_prompt(300.0, "walk", "still low")
+    assert second < 0 and recorder.stored_id(second) is None  # provisional until written
+    recorder.set_prompt_response(second, "snoozed", 310.0)
+    recorder.add_outcome("walk", 320.0, 400.0, prompt_id=second)
+    recorder.add_annotation(330.0, "hard case")
+    _add(recorder, 100, 100)
+    report = recorder.close(ended_utc=START.started_utc + 500.0)
+    assert not report.saved_all and report.reason == "database locked" and report.lost_rows == 0
+    assert report.recovery_rows == 201
+    lock.execute("COMMIT")
+
+    conn = open_database(db)
+    assert conn.execute("SELECT status FROM sessions").fetchone()[0] == "recording"
+    recovered = import_recovery(conn, Path(report.recovery_paths[0]))
+    assert recovered.existing and recovered.rows == 201
+    session = conn.execute("SELECT status, ended_utc FROM sessions").fetchone()
+    assert tuple(session) == ("complete", START.started_utc + 500.0)
+    prompts = conn.execute("SELECT id, practice, response FROM prompts ORDER BY t_s").fetchall()
+    assert [tuple(row[1:]) for row in prompts] == [("breathing", "accepted"), ("walk", "snoozed")]
+    outcomes = conn.execute(
+        "SELECT practice, prompt_id, rating FROM outcomes ORDER BY started_t_s"
+    ).fetchall()
+    assert [tuple(row) for row in outcomes] == [
+        ("breathing", prompts[0][0], 4),
+        ("walk", prompts[1][0], None),
+    ]
+    assert _counts(db, recorder.session_id) == (200, 200)
+    with pytest.raises(RecoveryError, match="already imported"):
+        import_recovery(conn, Path(report.recovery_paths[0]))
+
+    elsewhere = open_database(tmp_path / "other.sqlite3")  # a database that never had the session
+    moved = import_recovery(elsewhere, Path(report.recovery_paths[0]))
+    assert not moved.existing
+    assert elsewhere.execute("SELECT count(*) FROM beats").fetchone()[0] == 100
+    assert elsewhere.execute("SELECT count(*) FROM prompts").fetchone()[0] == 1  # the second one
+
+
+def test_a_broken_recovery_file_is_one_line_naming_it(db: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.recovery.jsonl"
+    bad.write_text('{"format":"restbeat-recovery/1","session_id":1}\n')
+    with pytest.raises(RecoveryError, match=r"bad.recovery.jsonl: line 1: incomplete header"):
+        import_recovery(open_database(db), bad)
+    bad.write_text("not json\n")
+    with pytest.raises(RecoveryError, match=r"line 1: not JSON"):
+        import_recovery(open_database(db), bad)
