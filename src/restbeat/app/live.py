@@ -44,7 +44,8 @@ from restbeat.recovery.recommend import Prompt, Response
 from restbeat.signal.artifacts.stream import CleanBeat
 from restbeat.signal.breathing import BreathingResponse, breathing_response
 from restbeat.signal.stream import WindowQuality
-from restbeat.store.recorder import SaveReport, SessionRecorder
+from restbeat.store.recorder import SessionRecorder
+from restbeat.store.save_queue import SaveReport
 
 BREATHING = "paced-breathing"
 SPARK_EVERY_S = 30.0  # one sparkline point (60-s RMSSD) per 30 s: 60 points = 30 min

@@ -85,7 +85,6 @@ def new_shift(
         ),
         origin_s=origin,
         clock=time.monotonic,  # commits follow real time, whatever the session clock's speed
-        background=True,  # the database's locks and the disk never hold up the loop
     )
     pipeline = ShiftPipeline(profile=profile, learner=learner_from_store(conn, plan.seed), place=plan.place)
     return LiveShift(pipeline, recorder, origin_s=origin, pacer=pacer)
@@ -117,6 +116,7 @@ async def run_session(
     view = asyncio.create_task(screen(stop), name="screen")
     helpers = [asyncio.ensure_future(job) for job in also or []]
     if recorder is not None:
+        recorder.start_background()  # the database's locks and the disk never hold up the loop
         helpers.append(asyncio.create_task(recorder.flush_periodically(), name="flush"))
     error: BaseException | None = None
     try:

@@ -9,8 +9,9 @@ moment therefore loses at most the last second; its session is marked 'interrupt
 database is opened.
 
 Offline (the default) the queue is written at once on the caller's connection; a failed write keeps
-everything queued and raises :class:`StoreError`.  A live session (``background=True``) writes from the
-:class:`~restbeat.store.background_writer.BackgroundWriter` thread instead: a locked database or a full
+everything queued and raises :class:`StoreError`.  A live session (``run_session`` calls
+:meth:`start_background`) writes from the :class:`~restbeat.store.background_writer.BackgroundWriter`
+thread instead: a locked database or a full
 disk never blocks the event loop, rows stay in memory (bounded; see :mod:`restbeat.store.save_queue`) and
 are retried with backoff, :meth:`status` says what is not saved and why, and :meth:`close` writes
 everything or puts what it could not write in a recovery file that ``restbeat import`` reads.
@@ -27,7 +28,6 @@ import sqlite3
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,36 +45,11 @@ from restbeat.store.save_ops import (
     StrapDetails,
     failure_reason,
 )
-from restbeat.store.save_queue import SaveQueue, SaveStatus
+from restbeat.store.save_queue import SaveQueue, SaveReport, SaveStatus
 from restbeat.store.writes import SessionStart, insert_session, to_json
 
 _HRV_QUALITIES = frozenset({BeatQuality.GOOD, BeatQuality.CORRECTED})
 CLOSE_TIMEOUT_S = 5.0  # how long stopping a live session keeps retrying before the recovery file
-
-
-@dataclass(frozen=True, slots=True)
-class SaveReport:
-    """How a session's rows ended up at close: all in the database, or some in recovery files (paths),
-    some lost (the memory bound was reached and no file could be written), and why."""
-
-    session_id: int
-    saved_all: bool
-    reason: str | None = None
-    recovery_rows: int = 0
-    recovery_paths: tuple[str, ...] = ()
-    lost_rows: int = 0
-
-    def text(self) -> str:
-        """One line for the session summary."""
-        if self.saved_all and not self.lost_rows:
-            return f"session {self.session_id}"
-        parts = [f"session {self.session_id}, but not all of it: {self.reason or 'write failed'}"]
-        if self.recovery_rows:
-            where = ", ".join(self.recovery_paths)
-            parts.append(f"{self.recovery_rows} rows are in {where}: run `restbeat import {where}`")
-        if self.lost_rows:
-            parts.append(f"{self.lost_rows} rows were lost")
-        return "; ".join(parts)
 
 
 class SessionRecorder:
@@ -118,13 +93,20 @@ class SessionRecorder:
         self.queue = SaveQueue(clock) if max_unsaved_rows is None else SaveQueue(clock, max_unsaved_rows)
         self.writer: BackgroundWriter | None = None
         if background:
-            database = _database_file(conn)
-            self.recovery = RecoveryFile(
-                _recovery_candidates(Path(database), self.session_id),
-                header(self.session_id, database, start),
-            )
-            self.writer = BackgroundWriter(self.queue, database, self.recovery, clock=clock)
-            self.writer.start()
+            self.start_background()
+
+    def start_background(self) -> None:
+        """From now on write from the background writer's thread (a live session, once its loop runs)."""
+        if self.writer is not None:
+            return
+        database = _database_file(self.conn)
+        self.recovery = RecoveryFile(
+            _recovery_candidates(Path(database), self.session_id),
+            header(self.session_id, database, self.start),
+        )
+        self.writer = BackgroundWriter(self.queue, database, self.recovery, clock=self.clock)
+        self.writer.start()
+        self.flush()
 
     def _relative(self, t_s: float) -> float:
         return t_s - self.origin_s

@@ -53,6 +53,31 @@ class SaveStatus:
         return "; ".join(parts) or None
 
 
+@dataclass(frozen=True, slots=True)
+class SaveReport:
+    """How a session's rows ended up at close: all in the database, or some in recovery files (paths),
+    some lost (the memory bound was reached and no file could be written), and why."""
+
+    session_id: int
+    saved_all: bool
+    reason: str | None = None
+    recovery_rows: int = 0
+    recovery_paths: tuple[str, ...] = ()
+    lost_rows: int = 0
+
+    def text(self) -> str:
+        """One line for the session summary."""
+        if self.saved_all and not self.lost_rows:
+            return f"session {self.session_id}"
+        parts = [f"session {self.session_id}, but not all of it: {self.reason or 'write failed'}"]
+        if self.recovery_rows:
+            where = ", ".join(self.recovery_paths)
+            parts.append(f"{self.recovery_rows} rows are in {where}: run `restbeat import {where}`")
+        if self.lost_rows:
+            parts.append(f"{self.lost_rows} rows were lost")
+        return "; ".join(parts)
+
+
 class SaveQueue:
     """Operations waiting to be written, their status, and the provisional ids already resolved."""
 
