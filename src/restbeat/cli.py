@@ -138,6 +138,7 @@ def _open_existing_store(path: str | None) -> tuple[sqlite3.Connection, Path]:
 def _review(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from restbeat.app.private_files import write_private
     from restbeat.app.review import ReviewError, find_shift, load_review
     from restbeat.ui.plots import png_bytes
     from restbeat.ui.review_figure import review_figure, review_text
@@ -152,7 +153,7 @@ def _review(args: argparse.Namespace) -> int:
     for line in review_text(review):
         print(line)
     out = given or Path(f"restbeat-review-{session.local_date.isoformat()}.png")
-    out.write_bytes(png_bytes(review_figure(review)))
+    write_private(out, png_bytes(review_figure(review)))  # 0600, like the database
     print(f"figure: {out}")
     return 0
 
@@ -160,6 +161,7 @@ def _review(args: argparse.Namespace) -> int:
 def _trends(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from restbeat.app.private_files import write_private
     from restbeat.app.trends import TrendsError, load_trends
     from restbeat.ui.plots import png_bytes
     from restbeat.ui.trends_figure import trends_figure, trends_text
@@ -172,7 +174,7 @@ def _trends(args: argparse.Namespace) -> int:
         raise CommandError(f"{path}: {error}") from error
     for line in trends_text(trends):
         print(line)
-    out.write_bytes(png_bytes(trends_figure(trends)))
+    write_private(out, png_bytes(trends_figure(trends)))
     print(f"figure: {out}")
     return 0
 

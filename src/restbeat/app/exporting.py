@@ -25,6 +25,7 @@ from typing import IO, Any
 import numpy as np
 
 from restbeat import __version__
+from restbeat.app.private_files import open_private
 from restbeat.beats import BeatQuality
 from restbeat.devices.formats.raw_hrm import write_raw_hrm
 from restbeat.devices.formats.rr_csv import write_beats_csv
@@ -108,7 +109,7 @@ def _targets(out: Path, sessions: list[SessionRow], suffix: str) -> Iterator[tup
 
 def _open_new(path: Path) -> IO[str]:
     try:
-        return path.open("x", encoding="utf-8", newline="")
+        return open_private(path)  # 0600, like the database: the same health data
     except FileExistsError as error:
         raise ExportError(f"{path} already exists; choose another --out") from error
     except OSError as error:

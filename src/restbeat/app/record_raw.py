@@ -20,6 +20,7 @@ from enum import Enum
 from pathlib import Path
 from typing import IO, Any
 
+from restbeat.app.private_files import open_private
 from restbeat.devices.ble import BluetoothUnavailableError, LinkEvent, StrapSupervisor, SupervisorConfig
 from restbeat.devices.formats.raw_hrm import event_line, header_line, packet_line
 from restbeat.devices.timeline import RRPacket
@@ -82,7 +83,7 @@ async def record_raw(
     """Record until ``duration_s`` has passed (or the task is cancelled); raises
     :class:`RawFileExistsError` or ``BluetoothUnavailableError``."""
     try:
-        handle = path.open("x", encoding="utf-8")
+        handle = open_private(path)  # 0600, like the database
     except FileExistsError as error:
         raise RawFileExistsError(f"{path} already exists; restbeat never overwrites a recording") from error
     start = clock()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 from restbeat.devices.ble import StrapInfo
@@ -36,11 +37,16 @@ def remember(strap: StrapInfo, path: Path | None = None) -> Path:
     """Keep ``strap`` (address and name) for next time; returns the file written."""
     target = path or memory_path()
     target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    temporary = target.with_suffix(".tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump({"address": strap.address, "name": strap.name}, handle)
-    temporary.replace(target)  # atomic: a crash leaves the old file or the new one
+    # a new temporary file of our own (O_EXCL, 0600): never a stale one left by someone else, whose mode
+    # (0666, say) the replace would hand on to the remembered strap
+    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump({"address": strap.address, "name": strap.name}, handle)
+        os.replace(temporary, target)  # atomic: a crash leaves the old file or the new one
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
     return target
 
 

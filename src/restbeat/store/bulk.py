@@ -34,6 +34,12 @@ from restbeat.store.writes import (
 
 #: Rows per transaction: about 40 ms of beats on a laptop, far below the 1 s a live recorder may wait.
 CHUNK_ROWS = 20_000
+#: After this long writing chunks back to back (s), the import pauses for :data:`YIELD_S`.  Without the
+#: pause another writer would hardly ever get in: SQLite's busy wait polls (every 100 ms once it has waited
+#: a while) and the import takes the lock again microseconds after each commit.  0.12 s is longer than
+#: that poll, so a waiting writer (the live recorder) gets the lock within about half a second.
+WRITE_BURST_S = 0.4
+YIELD_S = 0.12
 
 
 @dataclass(frozen=True)
@@ -84,8 +90,12 @@ def write_import(
         rows = itertools.chain.from_iterable(
             _rows(session_id, pending) for session_id, pending in zip(ids, sessions, strict=True)
         )
+        burst_started = time.perf_counter()
         while chunk := list(itertools.islice(rows, chunk_rows)):
             _write_chunk(conn, chunk)
+            if time.perf_counter() - burst_started >= WRITE_BURST_S:
+                time.sleep(YIELD_S)  # let a waiting writer in (see WRITE_BURST_S)
+                burst_started = time.perf_counter()
         with transaction(conn):
             for session_id, pending in zip(ids, sessions, strict=True):
                 finish_session(conn, session_id, pending.ended_utc)

@@ -80,8 +80,10 @@ def _state(target: Path, label: str) -> str:
     return "sqlite"
 
 
-def _connect_read_only(target: Path) -> ReadOnlyConnection:
-    uri = f"{target.absolute().as_uri()}?mode=ro"
+def _connect_read_only(target: Path, immutable: bool = False) -> ReadOnlyConnection:
+    """A read-only connection; ``immutable``: the main file alone, without locks or WAL, so that nothing
+    (not even a -shm file) is created beside a file that may be another program's."""
+    uri = f"{target.absolute().as_uri()}?mode=ro" + ("&immutable=1" if immutable else "")
     previous_umask = os.umask(0o077)  # the -wal and -shm files a reader may create are private too
     try:
         conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=10.0, factory=ReadOnlyConnection)
@@ -93,14 +95,18 @@ def _connect_read_only(target: Path) -> ReadOnlyConnection:
 
 def probe_version(target: Path, label: str | None = None) -> int:
     """The schema version of the SQLite file at ``target``, read through a read-only connection; raises
-    StoreError, the file untouched, when it is not a restbeat database."""
-    conn = _connect_read_only(target)
-    try:
-        if not is_restbeat(conn):
-            raise StoreError(f"{label or target} is not a restbeat database (left untouched)")
-        return schema_version(conn)
-    finally:
-        conn.close()
+    StoreError, the file untouched, when it is not a restbeat database.  The main file is judged first on
+    its own (a stranger's file is refused with nothing created beside it), then with its WAL (what a
+    restbeat process may have just written there)."""
+    for immutable in (True, False):
+        conn = _connect_read_only(target, immutable)
+        try:
+            if not is_restbeat(conn):
+                raise StoreError(f"{label or target} is not a restbeat database (left untouched)")
+            version = schema_version(conn)
+        finally:
+            conn.close()
+    return version
 
 
 def open_database(path: Path | str | None = None, *, migrate_schema: bool = True) -> sqlite3.Connection:
@@ -120,7 +126,6 @@ def open_database(path: Path | str | None = None, *, migrate_schema: bool = True
             conn = sqlite3.connect(target, isolation_level=None, timeout=10.0)
         finally:
             os.umask(previous_umask)
-        target.chmod(0o600)
         _use_wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")  # a killed process loses nothing committed
         conn.execute("PRAGMA foreign_keys = ON")
@@ -128,6 +133,7 @@ def open_database(path: Path | str | None = None, *, migrate_schema: bool = True
             migrate(conn)
             mark_interrupted_sessions(conn)
             remove_dead_imports(conn)
+        target.chmod(0o600)  # ours now (created, or checked inside the migration's transaction)
     except sqlite3.DatabaseError as error:
         raise StoreError(f"{label}: not a usable restbeat database ({error})") from error
     except SchemaError as error:

@@ -122,9 +122,14 @@ _INDEXES = (
 
 
 def _row_json(conn: sqlite3.Connection, table: str) -> str:
-    """A SQL expression giving a row of ``table`` as a JSON object (blobs as hex)."""
+    """A SQL expression giving a row of ``table`` as a JSON object (blobs as hex, infinities as text, so
+    that the JSON stays valid)."""
     columns = [str(row[1]) for row in conn.execute(f"PRAGMA table_info({table})")]
-    parts = [f"'{c}', CASE WHEN typeof({c}) = 'blob' THEN hex({c}) ELSE {c} END" for c in columns]
+    parts = [
+        f"'{c}', CASE WHEN typeof({c}) = 'blob' THEN hex({c}) "
+        f"WHEN typeof({c}) = 'real' AND abs({c}) >= 9e999 THEN CAST({c} AS TEXT) ELSE {c} END"
+        for c in columns
+    ]
     return f"json_object({', '.join(parts)})"
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from restbeat import __version__
+from restbeat.app.private_files import open_private, write_private
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -122,7 +123,7 @@ def _offset(moment: dt.datetime) -> str:
 
 def write_report(report: Report, out: Path, pdf: bool = False) -> list[Path]:
     """Write the HTML (and with ``pdf`` the PDF beside it, same name); returns the paths written."""
-    out.write_text(report_html(report), encoding="utf-8")
+    write_private(out, report_html(report))  # 0600, like the database
     written = [out]
     if pdf:
         target = out.with_suffix(".pdf")
@@ -137,7 +138,10 @@ def write_pdf(report: Report, out: Path) -> None:
 
     from restbeat.ui.plots import pyplot_free_figure
 
-    with PdfPages(out, metadata={"Title": report.title, "Creator": f"restbeat {__version__}"}) as pages:
+    with (
+        open_private(out, binary=True, exclusive=False) as handle,
+        PdfPages(handle, metadata={"Title": report.title, "Creator": f"restbeat {__version__}"}) as pages,
+    ):
         for index, section in enumerate(report.sections):
             page = pyplot_free_figure(11.69, 8.27)
             heading = report.title if index == 0 else section.heading

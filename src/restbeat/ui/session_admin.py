@@ -14,6 +14,7 @@ from restbeat.store.database import (
     StoreError,
     default_db_path,
     describe_path,
+    is_database,
     open_database,
     probe_version,
     resolve_path,
@@ -29,30 +30,38 @@ class AdminError(RuntimeError):
     """A one-line failure of --delete or --upgrade."""
 
 
-def _existing(db: str | None) -> Path:
+def _existing(db: str | None) -> tuple[Path, Path, str]:
+    """The path given, the file it leads to and how to name it; AdminError when there is no database."""
     given = Path(db).expanduser() if db else default_db_path()
-    target = resolve_path(given)
-    if not target.is_file() or target.stat().st_size == 0:
-        raise AdminError(f"no database at {describe_path(given, target)}")
-    return target
-
-
-def _writable(target: Path) -> sqlite3.Connection:
     try:
-        return open_database(target)
+        target = resolve_path(given)
+    except StoreError as error:
+        raise AdminError(str(error)) from error
+    label = describe_path(given, target)
+    if not target.is_file() or target.stat().st_size == 0:
+        raise AdminError(f"no database at {label}")
+    if not is_database(target):
+        raise AdminError(f"{label} is not a restbeat database (left untouched)")
+    return given, target, label
+
+
+def _writable(given: Path) -> sqlite3.Connection:
+    try:
+        return open_database(given)
     except StoreError as error:
         raise AdminError(str(error)) from error
 
 
 def upgrade(db: str | None) -> str:
     """Migrate the database at ``db`` to the current schema; returns what was done."""
-    target = _existing(db)
+    given, target, label = _existing(db)
     try:
-        before = probe_version(target)
+        before = probe_version(target, label)
     except StoreError as error:
         raise AdminError(str(error)) from error
     except sqlite3.DatabaseError as error:
-        raise AdminError(f"{target}: not a usable restbeat database ({error})") from error
+        raise AdminError(f"{label}: not a usable restbeat database ({error})") from error
+    target = given
     conn = _writable(target)
     try:
         moved = conn.execute("SELECT count(*), count(DISTINCT session_id) FROM set_aside").fetchone()
@@ -73,15 +82,15 @@ def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
-def delete(db: str | None, session_id: int, yes: bool, ask: Callable[[str], str] = input) -> str:
+def delete(db: str | None, session_id: int, yes: bool, ask: Callable[[str], str] | None = None) -> str:
     """Delete session ``session_id`` and all its rows (after ``ask`` is answered yes, unless ``yes``);
     returns what was deleted.  Raises AdminError for an unknown id or a refusal."""
-    target = _existing(db)
-    conn = _writable(target)
+    given, _, _ = _existing(db)
+    conn = _writable(given)
     try:
         session = get_session(conn, session_id)
         if session is None:
-            raise AdminError(f"no session {session_id} in {target} (`restbeat sessions` lists them)")
+            raise AdminError(f"no session {session_id} in {given} (`restbeat sessions` lists them)")
         [summary] = summarise(conn, [session])
         described = (
             f"session {session.id}: {session.local_start:%Y-%m-%d %H:%M}, {session.context}, "
@@ -90,7 +99,7 @@ def delete(db: str | None, session_id: int, yes: bool, ask: Callable[[str], str]
         )
         if not yes:
             try:
-                answer = ask(f"delete {described}, with everything recorded in it? [y/N] ")
+                answer = (ask or input)(f"delete {described}, with everything recorded in it? [y/N] ")
             except EOFError:
                 answer = ""
             if answer.strip().lower() not in {"y", "yes"}:
@@ -100,10 +109,10 @@ def delete(db: str | None, session_id: int, yes: bool, ask: Callable[[str], str]
         except ValueError as error:
             raise AdminError(str(error)) from error
         except sqlite3.Error as error:
-            raise AdminError(f"{target}: nothing deleted ({error})") from error
+            raise AdminError(f"{given}: nothing deleted ({error})") from error
         if counts is None:  # deleted by another process meanwhile
-            raise AdminError(f"no session {session_id} in {target}")
+            raise AdminError(f"no session {session_id} in {given}")
         rows = ", ".join(_plural(n, _ROW_NAMES.get(table, table[:-1])) for table, n in counts.items() if n)
-        return f"deleted {described} from {target}: {rows} (one transaction)"
+        return f"deleted {described} from {given}: {rows} (one transaction)"
     finally:
         conn.close()
