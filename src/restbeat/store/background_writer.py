@@ -59,12 +59,14 @@ class BackgroundWriter:
         """Something was queued: write it (unless a backoff is running)."""
         self._wake.set()
 
-    def stop(self, timeout_s: float) -> None:
-        """Write what is queued, retrying for up to ``timeout_s``, then end the thread."""
+    def stop(self, timeout_s: float) -> bool:
+        """Write what is queued, retrying for up to ``timeout_s``, then end the thread; False when the thread
+        is still inside a write 30 s past that (a hung filesystem): its rows must not be written elsewhere."""
         self._deadline = self.clock() + timeout_s
         self._stopping.set()
         self._wake.set()
-        self._thread.join(timeout_s + self.busy_timeout_s + 2.0)
+        self._thread.join(timeout_s + self.busy_timeout_s + 30.0)
+        return not self._thread.is_alive()
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, timeout=self.busy_timeout_s)

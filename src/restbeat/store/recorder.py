@@ -312,8 +312,11 @@ class SessionRecorder:
             self._write()
             self.closed = True
             return SaveReport(self.session_id, saved_all=True)
-        self.writer.stop(self.close_timeout_s)
+        stopped = self.writer.stop(self.close_timeout_s)
         self.closed = True
+        if not stopped:  # still inside a write: its rows may yet land, so they go nowhere else
+            hung = f"the database did not answer for {self.close_timeout_s + 30:.0f} s"
+            return SaveReport(self.session_id, saved_all=False, reason=hung, lost_rows=self.queue.rows)
         return self._report_leftovers()
 
     def _report_leftovers(self) -> SaveReport:
