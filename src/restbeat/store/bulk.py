@@ -32,7 +32,7 @@ from restbeat.store.writes import (
     insert_session,
 )
 
-#: Rows per transaction: about 40 ms of beats on a laptop, far below the 1 s a live recorder may wait.
+#: Rows per transaction: 0.1-0.2 s of beats measured (700,000 beats: 36 chunks, the longest 0.2 s).
 CHUNK_ROWS = 20_000
 #: After this long writing chunks back to back (s), the import pauses for :data:`YIELD_S`.  Without the
 #: pause another writer would hardly ever get in: SQLite's busy wait polls (every 100 ms once it has waited

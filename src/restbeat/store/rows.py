@@ -44,6 +44,14 @@ BEAT_ROW_OK = (
     f" AND (drr_ms IS NULL OR abs(drr_ms) <= {RR_MAX_MS:.0f})"
 )
 
+#: The same rule, cheaper, for readers: a comparison with a number is false for text, blobs and NULL in
+#: SQLite, so no typeof() is needed to keep out what the arrays cannot hold.
+BEAT_READ_OK = (
+    f"t_s BETWEEN -{T_ABS_MAX_S:.0f} AND {T_ABS_MAX_S:.0f} AND rr_ms BETWEEN 0 AND {RR_MAX_MS:.0f}"
+    f" AND (rr_ms > 0 OR quality = {int(BeatQuality.EXCLUDED)}) AND segment BETWEEN -{2**62} AND {2**62}"
+    f" AND quality IN ({_in(QUALITIES)}) AND kind IN ({_in(KINDS)})"
+)
+
 #: SQL condition over a sessions row.
 SESSION_ROW_OK = (
     f"typeof(started_utc) IN ('real', 'integer') AND started_utc BETWEEN {STARTED_MIN_UTC:.0f}"
