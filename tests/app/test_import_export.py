@@ -94,7 +94,7 @@ def test_a_broken_file_changes_nothing_and_names_the_line(tmp_path: Path) -> Non
     second[150] = second[150].replace(",0,normal", ",zero,normal")
     broken = tmp_path / "broken.csv"
     broken.write_text("\n".join([*lines[:500], *second]) + "\n")
-    with pytest.raises(RecordingError, match=r"broken\.csv, line 651: not a restbeat beat row"):
+    with pytest.raises(RecordingError, match=r"broken\.csv, line 651: quality 'zero' is not a quality"):
         import_file(conn, broken)
     assert _counts(conn) == before
     fit = tmp_path / "watch.fit"

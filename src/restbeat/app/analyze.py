@@ -6,10 +6,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from restbeat.beats import BeatClass
-from restbeat.devices.files import RRRecording, read_recording
+from restbeat.devices.files import RecordingError, RRRecording, read_recording
 from restbeat.devices.formats.spool import readable_file
 from restbeat.signal.artifacts import correct_rr
 from restbeat.signal.metrics import HRVMetrics, SpectrumMethod, hrv_metrics
+
+_MIN_INTERVALS = 2
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ def analyze_file(
     with readable_file(Path(path)) as readable:  # a pipe (`restbeat analyze <(cat f)`) is read once
         recording = replace(read_recording(readable, sampling_rate_hz=sampling_rate_hz), path=Path(path))
     if not correct:
+        _enough(recording, recording.rr_ms.size)
         metrics = hrv_metrics(recording.rr_ms, recording.t_s, recording.segment_ids, spectrum_method)
         return Analysis(recording=recording, correction=None, metrics=metrics)
     corrected = correct_rr(recording.rr_ms, recording.t_s, recording.segment_ids)
@@ -56,5 +59,15 @@ def analyze_file(
         analysed_intervals=int(corrected.rr_ms.size),
         analysed_segments=int(corrected.segment_ids.max()) + 1 if corrected.segment_ids.size else 0,
     )
+    _enough(recording, corrected.rr_ms.size)
     metrics = hrv_metrics(corrected.rr_ms, corrected.t_s, corrected.segment_ids, spectrum_method)
     return Analysis(recording=recording, correction=summary, metrics=metrics)
+
+
+def _enough(recording: RRRecording, usable: int) -> None:
+    """HRV needs two usable intervals; fewer is the file's problem, said in one line."""
+    if usable < _MIN_INTERVALS:
+        raise RecordingError(
+            f"{recording.path}: {usable} usable RR interval(s) of {recording.rr_ms.size}; "
+            f"HRV needs at least {_MIN_INTERVALS}"
+        )

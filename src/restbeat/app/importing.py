@@ -1,4 +1,4 @@
-"""`restbeat import FILE...`: recordings from files into the store, one transaction per file.
+"""`restbeat import FILE...`: recordings from files into the store, all or nothing per file.
 
 Each file is read by the reader its content calls for (devices.files), its artifacts detected and corrected
 like a live session's, and written as one session per recording with its beats (corrected, with quality
@@ -12,38 +12,28 @@ import hashlib
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
+from restbeat.app.overlap import PlannedSession, check_overlaps
 from restbeat.app.pipeline import recording_beats
 from restbeat.beats import BeatClass, BeatQuality
 from restbeat.devices.files import read_recordings
+from restbeat.devices.formats.lines import check_file
+from restbeat.devices.formats.spool import readable_file
 from restbeat.devices.formats.wfdb import looks_like_wfdb, wfdb_kind
 from restbeat.devices.recording import (
     RecordingError,
     RRRecording,
     SkippedLine,
-    check_readable,
     local_utc_offset_s,
 )
 from restbeat.signal.artifacts import CLASSES, correct_rr
-from restbeat.store.database import transaction
+from restbeat.store.bulk import PendingSession, write_import
 from restbeat.store.queries import SessionBeats
-from restbeat.store.writes import (
-    CONTEXTS,
-    INSERT_ANNOTATION,
-    INSERT_BEAT,
-    INSERT_EVENT,
-    INSERT_PACKET,
-    SessionStart,
-    beat_rows,
-    check_context,
-    finish_session,
-    insert_session,
-    to_json,
-)
+from restbeat.store.writes import CONTEXTS, SessionStart, check_context, to_json
 
 
 @dataclass(frozen=True)
@@ -67,7 +57,7 @@ def file_digest(path: Path) -> str:
     """SHA-256 of a file, or for a WFDB record of its header, annotation and signal files together."""
     digest = hashlib.sha256()
     if not looks_like_wfdb(path):
-        check_readable(path)
+        check_file(path)  # a pipe or device is refused here, not read (readable_file spools a pipe first)
     if looks_like_wfdb(path):
         base = path.with_suffix("") if path.suffix else path
         files = sorted(p for p in base.parent.glob(f"{base.name}.*") if p.is_file())
@@ -159,8 +149,8 @@ def import_file(
     sampling_rate_hz: float | None = None,
     correct: bool = True,
 ) -> ImportResult:
-    """Import one file (all its sessions in one transaction); raises :class:`RecordingError` for a file
-    that cannot be read, leaving the database as it was."""
+    """Import one file (all its sessions, or none of them: see :mod:`restbeat.store.bulk`); raises
+    :class:`RecordingError` for a file that cannot be read, leaving the database as it was."""
     source = Path(path)
     check_context(context)
     digest = file_digest(source)
@@ -176,46 +166,47 @@ def import_file(
                 f"{source}: unknown context {recording.context!r} (known: {', '.join(CONTEXTS)})"
             )
     prepared = [(recording, corrected_beats(recording, correct)) for recording in recordings]
-    session_ids: list[int] = []
     notes: list[str] = []
-    with transaction(conn):
-        for part, (recording, beats) in enumerate(prepared):
-            started_utc, start_notes = _start_of(recording, source)
-            notes.extend(recording.notes + start_notes)
-            start = SessionStart(
-                started_utc=started_utc,
-                source=f"import:{recording.format}",
-                context=recording.context or context,
-                tz_offset_s=recording.tz_offset_s
-                if recording.tz_offset_s is not None
-                else local_utc_offset_s(started_utc),
-                strap_address=recording.device if recording.packets else None,
-                note=f"imported from {source.name}",
+    pending: list[PendingSession] = []
+    for part, (recording, beats) in enumerate(prepared):
+        started_utc, start_notes = _start_of(recording, source)
+        notes.extend(recording.notes + start_notes)
+        start = SessionStart(
+            started_utc=started_utc,
+            source=f"import:{recording.format}",
+            context=recording.context or context,
+            tz_offset_s=recording.tz_offset_s
+            if recording.tz_offset_s is not None
+            else local_utc_offset_s(started_utc),
+            strap_address=recording.device if recording.packets else None,
+            note=f"imported from {source.name}",
+        )
+        end_s = max(float(beats.t_s[-1]) if beats.t_s.size else 0.0, recording.duration_s)
+        pending.append(
+            PendingSession(
+                start=start,
+                beats=beats,
+                ended_utc=started_utc + end_s,
+                digest=digest,
+                part=part,
+                path=str(source.resolve()),
+                format=recording.format,
+                packets=[(p.arrival_s, p.connection, p.raw) for p in recording.packets],
+                events=[(e.t_s, e.kind, to_json(e.detail)) for e in recording.events],
+                annotations=recording.annotations,
             )
-            session_id = insert_session(conn, start, recording=False)
-            conn.executemany(
-                INSERT_BEAT,
-                beat_rows(session_id, 0, beats.t_s, beats.rr_ms, beats.segment, beats.quality, beats.kind),
+        )
+    check_overlaps(
+        conn,
+        str(source),
+        [
+            PlannedSession(
+                p.start.source, p.start.started_utc, p.ended_utc, p.path, r.started_utc is not None
             )
-            conn.executemany(
-                INSERT_PACKET,
-                (
-                    (session_id, seq, p.arrival_s, p.connection, p.raw)
-                    for seq, p in enumerate(recording.packets)
-                ),
-            )
-            conn.executemany(
-                INSERT_EVENT, ((session_id, e.t_s, e.kind, to_json(e.detail)) for e in recording.events)
-            )
-            conn.executemany(INSERT_ANNOTATION, ((session_id, t, text) for t, text in recording.annotations))
-            end_s = max(float(beats.t_s[-1]) if beats.t_s.size else 0.0, recording.duration_s)
-            finish_session(conn, session_id, started_utc + end_s)
-            conn.execute(
-                "INSERT INTO imports (digest, part, session_id, path, format, imported_utc) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (digest, part, session_id, str(source.resolve()), recording.format, time.time()),
-            )
-            session_ids.append(session_id)
+            for p, (r, _) in zip(pending, prepared, strict=True)
+        ],
+    )
+    session_ids = write_import(conn, pending)  # short transactions, all or nothing (store.bulk)
     return ImportResult(
         path=source,
         status="imported",
@@ -242,14 +233,25 @@ def import_files(
     on_done: Callable[[Path, ImportResult | RecordingError], None] | None = None,
 ) -> list[ImportResult | RecordingError]:
     """Import several files; a file that fails is reported and the others go on."""
+    from restbeat.app.recovering import is_recovery, recover  # it builds on this module's ImportResult
+
     results: list[ImportResult | RecordingError] = []
     for path in paths:
         if on_start:
             on_start(path)
         try:
-            outcome: ImportResult | RecordingError = import_file(
-                conn, path, context=context, sampling_rate_hz=sampling_rate_hz, correct=correct
-            )
+            if is_recovery(path):  # what a live session could not save: back into its session
+                results.append(recover(conn, path))
+                if on_done:
+                    on_done(path, results[-1])
+                continue
+            with readable_file(path) as readable:  # a pipe is read once, for the checksum and the import
+                outcome: ImportResult | RecordingError = replace(
+                    import_file(
+                        conn, readable, context=context, sampling_rate_hz=sampling_rate_hz, correct=correct
+                    ),
+                    path=path,
+                )
         except RecordingError as error:
             outcome = error
         except sqlite3.Error as error:  # locked or full database: this file is not stored, nothing half-done

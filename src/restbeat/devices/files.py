@@ -26,7 +26,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from restbeat.devices.formats.fit import is_fit, read_fit
-from restbeat.devices.formats.lines import read_head
+from restbeat.devices.formats.lines import HEAD_BYTES, numbered_lines, read_head
 from restbeat.devices.formats.openhrv import is_openhrv, read_openhrv
 from restbeat.devices.formats.raw_hrm import is_raw_hrm, read_raw_hrm
 from restbeat.devices.formats.rr_csv import (
@@ -77,6 +77,8 @@ def detect_format(path: str | Path) -> str:
     head, text = read_head(source)
     if is_fit(head):
         return "fit-hrv"
+    if len(head) == HEAD_BYTES and not any(end in text for end in "\n\r"):
+        next(numbered_lines(source), None)  # a first line over the limit is an error naming line 1
     if "\x00" in text:
         raise RecordingError(
             f"{source}: a binary file that is not a FIT file; not a recording restbeat reads"

@@ -110,9 +110,10 @@ def numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
 
 
 def check_count(
-    path: Path, line: int | None, count: int, limit: int = MAX_BEATS, what: str = "intervals"
+    path: Path, line: int | None, count: int, limit: int | None = None, what: str = "intervals"
 ) -> None:
-    """Raise :class:`RecordingError` when a file holds more than ``limit`` values (see the docstring)."""
+    """Raise :class:`RecordingError` when a file holds more than ``limit`` values (default ``MAX_BEATS``)."""
+    limit = MAX_BEATS if limit is None else limit
     if count > limit:
         span = " (over 3 weeks of beats)" if what == "intervals" else ""
         raise RecordingError(

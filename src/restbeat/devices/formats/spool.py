@@ -47,7 +47,10 @@ def _copy(path: Path, target: Path, wait_s: float) -> None:
             while True:
                 ready, _, _ = select.select([fd], [], [], max(deadline - time.monotonic(), 0.0))
                 if not ready:
-                    raise RecordingError(f"{path}: the pipe sent nothing for {wait_s:g} s; save it to a file")
+                    raise RecordingError(
+                        f"{path}: nothing came through the pipe for {wait_s:g} s (no writer?); "
+                        "save it to a file first"
+                    )
                 try:
                     chunk = os.read(fd, _CHUNK)
                 except BlockingIOError:
@@ -73,7 +76,7 @@ def _copy(path: Path, target: Path, wait_s: float) -> None:
 
 
 @contextmanager
-def readable_file(path: Path, wait_s: float = WAIT_S) -> Iterator[Path]:
+def readable_file(path: Path, wait_s: float | None = None) -> Iterator[Path]:
     """``path`` itself unless it is a pipe; a pipe's bytes in a temporary file, removed afterwards.
 
     A :class:`RecordingError` raised inside the block names ``path``, not the temporary file."""
@@ -82,7 +85,7 @@ def readable_file(path: Path, wait_s: float = WAIT_S) -> Iterator[Path]:
         return
     with tempfile.TemporaryDirectory(prefix="restbeat-pipe-") as folder:
         target = Path(folder) / (path.name or "pipe")
-        _copy(path, target, wait_s)
+        _copy(path, target, WAIT_S if wait_s is None else wait_s)
         try:
             yield target
         except RecordingError as error:

@@ -7,6 +7,7 @@ the ECG; a signal file (``rec.dat``) always gives the ECG, whose R peaks are det
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +64,27 @@ def _record_and_annotator(path: Path) -> tuple[Path, str]:
     return base, annotator
 
 
+_DEFINITION_NOTES = (b"## annotation type definitions", b"## end of definitions")
+_FS_NOTE = re.compile(rb"## time resolution: \d")
+
+
+def _check_definition_notes(annotation_file: Path) -> None:
+    """Refuse an annotation file whose ``## `` notes wfdb cannot read: wfdb 4 loops forever on a ``## ``
+    note that is neither the time resolution (the first one only) nor a label definition marker."""
+    try:
+        data = annotation_file.read_bytes()
+    except OSError as error:
+        raise RecordingError(f"{annotation_file}: cannot read ({error.strerror or error})") from error
+    resolution_seen = False
+    for match in re.finditer(rb"## ", data):
+        note = data[match.start() : match.start() + 40].split(b"\x00", 1)[0]
+        if not resolution_seen and _FS_NOTE.match(note):
+            resolution_seen = True
+        elif not note.startswith(_DEFINITION_NOTES):
+            shown = note.decode("latin-1")
+            raise RecordingError(f"{annotation_file}: not a readable WFDB annotation file (a note {shown!r})")
+
+
 def read_wfdb_annotations(path: str | Path) -> RRRecording:
     """NN intervals from WFDB beat annotations: the intervals between two consecutive N beats.
 
@@ -76,6 +98,7 @@ def read_wfdb_annotations(path: str | Path) -> RRRecording:
     record, annotator = _record_and_annotator(source)
     annotation_file = record.with_name(f"{record.name}.{annotator}")
     check_readable(annotation_file)
+    _check_definition_notes(annotation_file)
     try:
         annotation = wfdb.rdann(str(record), annotator)
     except Exception as error:  # wfdb raises bare ValueError/IndexError/etc. on corrupt files
