@@ -173,6 +173,18 @@ def test_sessions_delete_asks_then_removes_everything_in_one_transaction(
     assert [s.id for s in list_sessions(conn)] == [kept]
     assert conn.execute("SELECT count(*) FROM beats WHERE session_id = ?", (bad,)).fetchone()[0] == 0
     conn.close()
+    recorder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:  # a session another live process is recording is not deleted under it
+        with transaction(conn := open_database(path)):
+            conn.execute(
+                "UPDATE sessions SET status = 'recording', writer_pid = ? WHERE id = ?", (recorder.pid, kept)
+            )
+        conn.close()
+        status, _, err = _run(capsys, "sessions", "--delete", str(kept), "--yes", "--db", str(path))
+        assert status == 1 and f"is being recorded right now (process {recorder.pid})" in err
+    finally:
+        recorder.kill()
+        recorder.wait()
     status, out, _ = _run(capsys, "sessions", "--delete", str(kept), "--yes", "--db", str(path))
     assert status == 0 and "500 beats" in out
     status, _, err = _run(capsys, "sessions", "--delete", "77", "--yes", "--db", str(path))

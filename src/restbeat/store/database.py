@@ -4,6 +4,12 @@ recorder died (kill -9, power loss) as interrupted.
 The path is ``--db PATH`` when given, else ``RESTBEAT_DB``, else ``restbeat.sqlite3`` in the platform's user
 data directory.  The directory is created 0700 and the database (with its WAL and shared-memory files)
 0600.  Connections run in autocommit mode; writes go through :func:`transaction`.
+
+Only a missing or empty file, or a restbeat database (``PRAGMA application_id``, or the tables and version
+of one made before the id existed), is ever used; anything else is refused untouched.  A symlink is
+followed and the file it points to judged by the same rule.  :func:`open_database` is for commands that
+write (it creates and migrates); :func:`open_existing` for those that only read (read-only: it never
+creates, migrates or writes, and refuses an older schema, naming the command that upgrades it).
 """
 
 from __future__ import annotations
