@@ -28,7 +28,13 @@ from restbeat.store import bulk
 from restbeat.store.bulk import PendingSession, write_import
 from restbeat.store.database import StoreError, open_database, open_existing, transaction
 from restbeat.store.migration_v4 import APPLICATION_ID
-from restbeat.store.queries import SessionBeats, list_sessions, session_beats, session_summaries
+from restbeat.store.queries import (
+    SessionBeats,
+    list_sessions,
+    session_beats,
+    session_records,
+    session_summaries,
+)
 from restbeat.store.schema import SCHEMA_VERSION, application_id, schema_version
 from restbeat.store.writes import INSERT_BEAT, INSERT_EVENT, SessionStart, insert_session
 from tests.store.legacy_db import legacy_database, poison
@@ -101,7 +107,8 @@ def test_a_poisoned_database_is_upgraded_with_its_bad_rows_set_aside(tmp_path: P
     with pytest.raises(sqlite3.IntegrityError, match="beat_values"):
         conn.execute(INSERT_BEAT, (session.id, 9999, 1.0, float("inf"), 0, 0, "normal", None))
     with pytest.raises(sqlite3.IntegrityError, match="event_values"):
-        conn.execute(INSERT_EVENT, (session.id, 1.0, "state", "{not json"))
+        conn.execute(INSERT_EVENT, (session.id, float("inf"), "state", "{}"))
+    conn.execute(INSERT_EVENT, (session.id, 2.0, "state", '{"rssi":NaN}'))  # Python's JSON: kept, read as {}
 
 
 def test_readers_skip_rows_they_cannot_use(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -129,6 +136,13 @@ def test_readers_skip_rows_they_cannot_use(tmp_path: Path, capsys: pytest.Captur
             ],
         )
     conn.execute("PRAGMA ignore_check_constraints = OFF")
+    conn.execute(INSERT_EVENT, (session_id, 5.0, "state", "not json"))
+    conn.execute(
+        "INSERT INTO prompts (session_id, t_s, practice, reason, detail) VALUES (?, 9, 'x', 'y', '[')",
+        (session_id,),
+    )
+    [event] = session_records(conn, "link_events", session_id)
+    assert event["detail"] == {} and event["unreadable_detail"] == "not json"
     beats = session_beats(conn, session_id)
     assert beats.rr_ms.size == 3000 and beats.skipped == 4
     raw = SessionBeats(

@@ -29,17 +29,21 @@ TZ_ABS_MAX_S = 86_400
 STATUSES = ("recording", "complete", "interrupted", "importing")
 
 
+_UNUSED = f"{int(BeatQuality.NO_CONTACT)}, {int(BeatQuality.EXCLUDED)}"  # qualities never used for HRV
+
+
 def _in(values: frozenset[int] | frozenset[str] | tuple[str, ...]) -> str:
     return ", ".join(repr(v) if isinstance(v, str) else str(v) for v in sorted(values))
 
 
 #: SQL condition over a beats row (columns t_s, rr_ms, segment, quality, kind, drr_ms): true for a row a
-#: reader can use.  An RR of 0 is kept only flagged as excluded (strap junk); a usable beat's RR is positive.
+#: reader can use.  An RR of 0 (strap junk) is kept only flagged as excluded or measured without contact;
+#: a beat used for HRV has a positive RR.
 BEAT_ROW_OK = (
     f"typeof(seq) = 'integer' AND seq >= 0 AND typeof(segment) = 'integer'"
     f" AND typeof(t_s) IN ('real', 'integer') AND abs(t_s) <= {T_ABS_MAX_S:.0f}"
     f" AND typeof(rr_ms) IN ('real', 'integer') AND rr_ms >= 0 AND rr_ms <= {RR_MAX_MS:.0f}"
-    f" AND (rr_ms > 0 OR quality = {int(BeatQuality.EXCLUDED)})"
+    f" AND (rr_ms > 0 OR quality IN ({_UNUSED}))"
     f" AND quality IN ({_in(QUALITIES)}) AND kind IN ({_in(KINDS)})"
     f" AND (drr_ms IS NULL OR abs(drr_ms) <= {RR_MAX_MS:.0f})"
 )
@@ -48,7 +52,7 @@ BEAT_ROW_OK = (
 #: SQLite, so no typeof() is needed to keep out what the arrays cannot hold.
 BEAT_READ_OK = (
     f"t_s BETWEEN -{T_ABS_MAX_S:.0f} AND {T_ABS_MAX_S:.0f} AND rr_ms BETWEEN 0 AND {RR_MAX_MS:.0f}"
-    f" AND (rr_ms > 0 OR quality = {int(BeatQuality.EXCLUDED)}) AND segment BETWEEN -{2**62} AND {2**62}"
+    f" AND (rr_ms > 0 OR quality IN ({_UNUSED})) AND segment BETWEEN -{2**62} AND {2**62}"
     f" AND quality IN ({_in(QUALITIES)}) AND kind IN ({_in(KINDS)})"
 )
 
@@ -69,10 +73,11 @@ PACKET_ROW_OK = (
     " AND typeof(raw) = 'blob'"
 )
 
-#: SQL condition over a link_events row.
+#: SQL condition over a link_events row.  Its detail is not required to be JSON SQLite accepts: Python
+#: writes NaN as ``NaN``, which json_valid() refuses, and a live recording must never be refused over a
+#: detail; readers read a detail that is not JSON as empty (queries.session_records).
 EVENT_ROW_OK = (
-    f"typeof(t_s) IN ('real', 'integer') AND abs(t_s) <= {T_ABS_MAX_S:.0f}"
-    " AND typeof(kind) = 'text' AND json_valid(detail)"
+    f"typeof(t_s) IN ('real', 'integer') AND abs(t_s) <= {T_ABS_MAX_S:.0f} AND typeof(kind) = 'text'"
 )
 
 
@@ -84,4 +89,4 @@ def usable_beat(t_s: object, rr_ms: object, quality: object, kind: object) -> bo
         return False
     if quality not in QUALITIES or kind not in KINDS:
         return False
-    return rr_ms > 0 or quality == int(BeatQuality.EXCLUDED)
+    return rr_ms > 0 or quality in (int(BeatQuality.NO_CONTACT), int(BeatQuality.EXCLUDED))
