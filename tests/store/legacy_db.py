@@ -40,9 +40,7 @@ def poison(conn: sqlite3.Connection) -> dict[str, int]:
     ]
     conn.executemany("INSERT INTO beats VALUES (?, ?, ?, ?, ?, ?, ?, ?)", bad)
     conn.execute("INSERT INTO link_events (session_id, t_s, kind, detail) VALUES (1, 10.0, 'state', '{}')")
-    conn.execute(
-        "INSERT INTO link_events (session_id, t_s, kind, detail) VALUES (1, 9e999, 'state', '{}')"
-    )
+    conn.execute("INSERT INTO link_events (session_id, t_s, kind, detail) VALUES (1, 9e999, 'state', '{}')")
     conn.execute(
         "INSERT INTO sessions (id, started_utc, tz_offset_s, source, context, status) "
         "VALUES (2, 1e300, 0, 'import:rr-text', 'other', 'complete')"

@@ -201,7 +201,8 @@ def test_beats_relative_times_and_successive_differences(
     recorder: SessionRecorder, other: sqlite3.Connection
 ) -> None:
     for t_s, rr_ms, segment, quality, _ in _BEATS:
-        recorder.add_beat(ORIGIN_S + t_s, rr_ms, segment, quality, "normal" if quality < 2 else "out_of_range")
+        kind = "normal" if quality < 2 else "out_of_range"
+        recorder.add_beat(ORIGIN_S + t_s, rr_ms, segment, quality, kind)
     recorder.flush()
     rows = other.execute(
         "SELECT seq, t_s, rr_ms, segment, quality, kind, drr_ms FROM beats WHERE session_id = ? ORDER BY seq",

@@ -13,8 +13,8 @@ import pytest
 
 from restbeat.beats import BeatQuality
 from restbeat.store.database import DB_ENV, StoreError, default_db_path, open_database, transaction
-from restbeat.store.queries import daily_summaries, list_sessions, session_beats, session_summaries
 from restbeat.store.migration_v4 import APPLICATION_ID
+from restbeat.store.queries import daily_summaries, list_sessions, session_beats, session_summaries
 from restbeat.store.schema import MIGRATIONS, SCHEMA_VERSION, SchemaError, migrate, schema_version
 from restbeat.store.writes import INSERT_BEAT, SessionStart, beat_rows, insert_session
 
