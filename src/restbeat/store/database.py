@@ -110,6 +110,11 @@ def probe_version(target: Path, label: str | None = None) -> int:
             if not is_restbeat(conn):
                 raise StoreError(f"{label or target} is not a restbeat database (left untouched)")
             version = schema_version(conn)
+        except sqlite3.DatabaseError:
+            if not immutable:
+                raise
+            # the main file alone may be unreadable while its WAL holds pages it needs (a checkpoint cut
+            # short by a full disk): judged with the WAL, below
         finally:
             conn.close()
     return version
