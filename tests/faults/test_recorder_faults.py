@@ -23,6 +23,7 @@ from rich.console import Console
 from restbeat.app.live import LiveShift, LiveSummary
 from restbeat.app.monitor import SessionPlan
 from restbeat.cli import main
+from restbeat.devices.emulator import EmulatedStrap
 from restbeat.store.database import open_database
 from restbeat.ui.sessions import emulated, emulated_plan
 
@@ -52,11 +53,12 @@ def _session(
     if trace is not None:
         conn.set_trace_callback(trace.append)
     seen = Seen()
-    straps = []
+    straps: list[EmulatedStrap] = []
 
     def make(
-        shift: LiveShift, person: object, strap: object, clock: object
+        shift: LiveShift, person: object, strap: EmulatedStrap | None, clock: object
     ) -> tuple[Callable[[float], bool], None]:
+        assert strap is not None
         straps.append(strap)
         start = last = time.monotonic()
 
@@ -75,7 +77,7 @@ def _session(
     console = Console(file=io.StringIO(), width=100)
     plan = emulated_plan(SessionPlan())
     summary = asyncio.run(
-        emulated(conn, plan, console, make, title="fault test", speed=SPEED, notifications=False)  # type: ignore[arg-type]
+        emulated(conn, plan, console, make, title="fault test", speed=SPEED, notifications=False)
     )
     conn.close()
     return summary, straps[0].sent, seen
@@ -86,7 +88,7 @@ class Locker:
 
     def __init__(self, db: Path, hold_s: float) -> None:
         self.db, self.hold_s = db, hold_s
-        self.process: subprocess.Popen[str] | None = None
+        self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         if self.process is None:
@@ -189,7 +191,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 def _fill(folder: Path) -> Path:
     """Write a file until the filesystem is full; returns it (delete it to free the space)."""
     filler = folder / "filler"
-    with filler.open("wb") as handle:
+    with filler.open("ab") as handle:
         try:
             while True:
                 handle.write(b"\0" * 65536)
@@ -228,7 +230,7 @@ def test_a_disk_still_full_at_stop_puts_the_rest_in_the_temporary_folder(
     state: dict[str, Path] = {}
 
     def fault(real: float) -> None:
-        if real >= 2.0 and "filler" not in state:
+        if real >= 2.0:  # and kept full to the end: any page SQLite frees is taken again
             state["filler"] = _fill(small_disk)
 
     summary, sent, _ = _session(db, 4.0, fault)

@@ -100,6 +100,7 @@ class SessionRecorder:
         if self.writer is not None:
             return
         database = _database_file(self.conn)
+        self.queue.folder = str(Path(database).parent)
         self.recovery = RecoveryFile(
             _recovery_candidates(Path(database), self.session_id),
             header(self.session_id, database, self.start),

@@ -12,6 +12,7 @@ given while the database is locked still points at its prompt.
 from __future__ import annotations
 
 import errno
+import os
 import sqlite3
 from dataclasses import dataclass
 from typing import Any
@@ -183,8 +184,10 @@ def write_ops(conn: sqlite3.Connection, ops: list[SaveOp], ids: IdMap, found: di
             finish_session(conn, op.session_id, op.ended_utc, op.status)
 
 
-def failure_reason(error: BaseException) -> str:
-    """A failed write in a few words: "database locked", "disk full", or the error's own text."""
+def failure_reason(error: BaseException, folder: str | None = None) -> str:
+    """A failed write in a few words: "database locked", "disk full", or the error's own text.  An I/O
+    error is called "disk full" when ``folder`` (the database's) has no space left: SQLite reports a full
+    disk met while growing its WAL or shared-memory file as a plain I/O error."""
     text = str(error)
     code = getattr(error, "sqlite_errorcode", None)
     if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in text or "busy" in text:
@@ -193,4 +196,15 @@ def failure_reason(error: BaseException) -> str:
         return "disk full"
     if code == sqlite3.SQLITE_READONLY or "readonly" in text:
         return "database read-only"
+    if folder is not None and ("I/O error" in text or code == sqlite3.SQLITE_IOERR) and _no_space(folder):
+        return "disk full"
     return text or type(error).__name__
+
+
+def _no_space(folder: str) -> bool:
+    """True when ``folder``'s filesystem has less than 64 KiB free for this user."""
+    try:
+        stats = os.statvfs(folder)
+    except OSError:
+        return False
+    return stats.f_bavail * stats.f_frsize < 65536

@@ -85,6 +85,7 @@ class SaveQueue:
         self.clock = clock
         self.max_rows = max_rows
         self.ids = IdMap()
+        self.folder: str | None = None  # the database's folder, for telling a full disk from other I/O errors
         self._ops: list[SaveOp] = []
         self._rows = 0
         self._lock = threading.Lock()
@@ -123,7 +124,7 @@ class SaveQueue:
                     self.status,
                     unsaved_rows=self._rows,
                     failing_since_s=self.clock() if since is None else since,
-                    reason=failure_reason(error),
+                    reason=failure_reason(error, self.folder),
                 )
             return error
         with self._lock:
@@ -139,7 +140,7 @@ class SaveQueue:
             self.status = replace(
                 self.status,
                 failing_since_s=self.clock() if since is None else since,
-                reason=failure_reason(error),
+                reason=failure_reason(error, self.folder),
             )
 
     def over_bound(self) -> bool:
