@@ -350,3 +350,29 @@ def test_messages_that_used_to_mislead(tmp_path: Path, capsys: pytest.CaptureFix
     (tmp_path / "quoted.csv").write_text('"RR","time"\n"800","1"\n"810","2"\n')
     status, out, err = _run(capsys, "analyze", str(tmp_path / "quoted.csv"))
     assert status == 0 and "rr-csv" in out and "NN intervals         2" in out, err
+
+
+def test_wfdb_annotation_notes_that_hang_wfdb_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by the fuzz test: wfdb.rdann loops forever on a ``## `` note that is not the time resolution
+    (one flipped bit in the note, or in its length byte)."""
+    import wfdb
+
+    signal = np.sin(np.arange(2500) / 5.0)[:, None]
+    wfdb.wrsamp(
+        "rec", fs=250, units=["mV"], sig_name=["MLII"], p_signal=signal, fmt=["16"], write_dir=str(tmp_path)
+    )
+    wfdb.wrann("rec", "atr", np.arange(50, 2400, 200), symbol=["N"] * 12, write_dir=str(tmp_path), fs=250)
+    atr = tmp_path / "rec.atr"
+    seed = atr.read_bytes()
+    assert seed[4:27] == b"## time resolution: 250" and seed[2] == 23
+    for index, flipped, shown in (
+        (2, 19, "'## time resolution:'"),
+        (18, ord("d"), "'## time resoludion: 250'"),
+    ):
+        atr.write_bytes(seed[:index] + bytes([flipped]) + seed[index + 1 :])
+        status, _, err = _run(capsys, "analyze", str(atr))
+        assert status == 1 and err.strip().endswith(
+            f"rec.atr: not a readable WFDB annotation file (a note {shown})"
+        )

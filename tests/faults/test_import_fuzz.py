@@ -190,8 +190,12 @@ def _check(outcome: object, folder: Path, case: str) -> str:
 _CASE_LIMIT_S = 30
 
 
+class Hung(BaseException):
+    """A case that did not finish (a BaseException, so that no reader's ``except Exception`` hides it)."""
+
+
 def _hung(case: str) -> None:
-    raise TimeoutError(f"{case}: no answer in {_CASE_LIMIT_S} s")
+    raise Hung(f"{case}: no answer in {_CASE_LIMIT_S} s")
 
 
 def run_corpus(folder: Path, per_format: int, ecg_share: float, seed: int) -> Counter[str]:

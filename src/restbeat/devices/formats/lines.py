@@ -6,9 +6,13 @@ Limits, each an error naming the file (and line):
   strap notification (under 300 characters) or a CSV row (under 1 KiB), so a longer line is not a
   recording's; it is never held whole (a 2-GB sparse file or a 16-M-number line is refused at its first
   64 KiB).
-* ``MAX_BEATS`` = 2 000 000 intervals (or ECG rows ``MAX_ECG_SAMPLES`` = 20 000 000) per file: 23 days of
-  beats at 86 bpm; a 12-h shift is about 50 000 and a week about 700 000.  Readers keep values in packed
-  arrays (8 bytes each, 16-32 bytes per beat with its time and line), never the text.
+* ``MAX_BEATS`` = 2 000 000 intervals per file: 23 days of beats at 86 bpm; a 12-h shift is about 50 000
+  and a week about 700 000.  Readers keep values in packed arrays (8 bytes each; about 34 bytes per beat
+  at the peak, with its time and line number), never the text.  Correcting and storing them costs more
+  (measured: an import of 2 M beats peaks at 350 MB, an analysis at 620 MB).
+* ``MAX_ECG_SAMPLES`` = 6 000 000 ECG samples per file: 12.8 h at the Polar H10's 130 Hz, 100 min at
+  1000 Hz.  R-peak detection (neurokit2) needs about 190 bytes per sample (390 MB for 4 h at 130 Hz), so
+  the cap keeps an ECG analysis near 1.1 GB.
 
 Encodings: UTF-8 (with or without a BOM), UTF-16 and UTF-32 with a BOM, and UTF-16 without a BOM when
 every other byte of the first 4 KiB is zero (Windows tools write UTF-16).  Undecodable bytes become U+FFFD.
@@ -27,7 +31,7 @@ from restbeat.devices.recording import RecordingError
 
 MAX_LINE_CHARS = 65_536
 MAX_BEATS = 2_000_000
-MAX_ECG_SAMPLES = 20_000_000
+MAX_ECG_SAMPLES = 6_000_000
 HEAD_BYTES = 4096
 
 _BOMS = (

@@ -66,6 +66,25 @@ def _record_and_annotator(path: Path) -> tuple[Path, str]:
 
 _DEFINITION_NOTES = (b"## annotation type definitions", b"## end of definitions")
 _FS_NOTE = re.compile(rb"## time resolution: \d")
+_SKIP, _AUX = 59, 63  # WFDB annotation codes followed by data: 4 bytes of interval, or N bytes of note
+
+
+def _aux_notes(data: bytes) -> list[bytes]:
+    """The auxiliary notes of a WFDB annotation file (16-bit words: 6-bit code, 10-bit value)."""
+    notes = []
+    index = 0
+    while index + 1 < len(data):
+        word = data[index] | data[index + 1] << 8
+        index += 2
+        if word == 0:
+            break  # the end of the annotations
+        code, value = word >> 10, word & 0x3FF
+        if code == _SKIP:
+            index += 4
+        elif code == _AUX:
+            notes.append(data[index : index + value])
+            index += value + (value & 1)
+    return notes
 
 
 def _check_definition_notes(annotation_file: Path) -> None:
@@ -76,12 +95,13 @@ def _check_definition_notes(annotation_file: Path) -> None:
     except OSError as error:
         raise RecordingError(f"{annotation_file}: cannot read ({error.strerror or error})") from error
     resolution_seen = False
-    for match in re.finditer(rb"## ", data):
-        note = data[match.start() : match.start() + 40].split(b"\x00", 1)[0]
+    for note in _aux_notes(data):
+        if not note.startswith(b"## "):
+            continue
         if not resolution_seen and _FS_NOTE.match(note):
             resolution_seen = True
         elif not note.startswith(_DEFINITION_NOTES):
-            shown = note.decode("latin-1")
+            shown = note[:40].decode("latin-1")
             raise RecordingError(f"{annotation_file}: not a readable WFDB annotation file (a note {shown!r})")
 
 
