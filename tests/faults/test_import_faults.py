@@ -329,6 +329,45 @@ def test_export_then_import_works_for_what_the_store_holds(
         assert status == 0 and "Traceback" not in err, err
 
 
+def test_the_beat_csv_is_read_within_the_bounds_the_store_holds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Whatever the store accepts exports and imports again: the edges of every bound of store.rows."""
+    from restbeat.devices.formats import values
+    from restbeat.store import rows
+    from restbeat.store.database import transaction
+    from restbeat.store.writes import INSERT_BEAT, SessionStart, beat_rows, finish_session, insert_session
+
+    assert values.STORE_RR_MAX_MS == rows.RR_MAX_MS and values.STORE_T_ABS_MAX_S == rows.T_ABS_MAX_S
+    assert values.STORE_STARTED_MAX_UTC == rows.STARTED_MAX_UTC and values.QUALITIES == rows.QUALITIES
+    assert values.KINDS == rows.KINDS
+    first = tmp_path / "a.sqlite3"
+    conn = open_database(first)
+    t = np.array([-5.0, 0.8, 1.6, 2.4, 3.2, 1e8], dtype=np.float64)
+    rr = np.array([800.0, 0.0, 599_999.5, 0.001, 810.0, 800.0], dtype=np.float64)
+    segment = np.array([0, 1, 2, 2**40, 2**40, 2**40], dtype=np.int64)
+    quality = np.array([0, 3, 3, 2, 1, 0], dtype=np.int64)
+    kind = ("normal", "out_of_range", "out_of_range", "no_contact", "ectopic", "normal")
+    for started in (1.0, 16_725_225_600.0):  # 1970 and the year 2500
+        with transaction(conn):
+            session = insert_session(conn, SessionStart(started, "live", "on-shift", 3600), recording=False)
+            conn.executemany(INSERT_BEAT, beat_rows(session, 0, t, rr, segment, quality, kind))
+            finish_session(conn, session, started + 1e8)
+    assert (
+        _run(capsys, "export", "--db", str(first), "--format", "csv", "--out", str(tmp_path / "all.csv"))[0]
+        == 0
+    )
+    second = tmp_path / "b.sqlite3"
+    status, _, err = _run(capsys, "import", "--db", str(second), str(tmp_path / "all.csv"))
+    assert status == 0, err
+    target = open_database(second)
+    for a, b in zip(list_sessions(conn), list_sessions(target), strict=True):
+        x, y = session_beats(conn, a.id), session_beats(target, b.id)
+        assert np.array_equal(x.t_s, y.t_s) and np.array_equal(x.rr_ms, y.rr_ms) and x.kind == y.kind
+        assert np.array_equal(x.segment, y.segment) and np.array_equal(x.quality, y.quality)
+        assert a.started_utc == pytest.approx(b.started_utc, abs=1e-5)
+
+
 def test_messages_that_used_to_mislead(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "rec.txt").write_text("800\n810\n820\n")  # a plain RR file beside a same-named header
     (tmp_path / "rec.hea").write_text("rec 1 360 1000\nrec.dat 16 200 11 1024 0 0 0 MLII\n")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import math
 from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,15 +20,18 @@ from typing import IO
 import numpy as np
 from numpy.typing import NDArray
 
+from restbeat.beats import BeatQuality
 from restbeat.devices.formats.lines import check_count, numbered_lines
 from restbeat.devices.formats.values import (
     KINDS,
+    STORE_RR_MAX_MS,
+    STORE_SEGMENT_ABS_MAX,
+    STORE_STARTED_MAX_UTC,
+    STORE_T_ABS_MAX_S,
+    BadValueError,
     check_counter,
     check_kind,
     check_quality,
-    check_rr,
-    check_span,
-    check_utc,
     iso_time,
     utc_seconds,
 )
@@ -61,7 +65,11 @@ def _number(source: Path, number: int, text: str, what: str) -> float:
 def _start(source: Path, number: int, row: list[str], t_s: float) -> _Part:
     when = iso_time(source, number, row[2], "time")
     offset = when.utcoffset()
-    started = check_utc(source, number, utc_seconds(source, number, when, "time", row[2]) - t_s, "start time")
+    started = (
+        utc_seconds(source, number, when, "time", row[2], STORE_STARTED_MAX_UTC, -STORE_T_ABS_MAX_S) - t_s
+    )
+    if not 0 <= started <= STORE_STARTED_MAX_UTC:
+        raise BadValueError(source, number, "start time (time - t_s)", started, "a time after 1970")
     return _Part(row[1], started, int(offset.total_seconds()) if offset is not None else None)
 
 
@@ -87,10 +95,17 @@ def read_restbeat_csv(source: Path) -> list[RRRecording]:
             raise RecordingError(
                 f"{source}, line {number}: not a restbeat beat row ({len(row)} cells, expected 8)"
             )
-        t_s = check_span(source, number, _number(source, number, row[3], "t_s"), "t_s", row[3])
-        rr_ms = check_rr(source, number, _number(source, number, row[4], "rr_ms"), row[4])
-        segment = check_counter(source, number, row[5], "segment")
+        t_s = _number(source, number, row[3], "t_s")
+        if not (math.isfinite(t_s) and abs(t_s) <= STORE_T_ABS_MAX_S):
+            raise BadValueError(source, number, "t_s", row[3], f"at most {STORE_T_ABS_MAX_S:g} s")
         quality = check_quality(source, number, row[6])
+        rr_ms = _number(source, number, row[4], "rr_ms")
+        unused = quality in (BeatQuality.NO_CONTACT, BeatQuality.EXCLUDED)
+        if not (math.isfinite(rr_ms) and (rr_ms > 0 or (unused and rr_ms == 0)) and rr_ms <= STORE_RR_MAX_MS):
+            raise BadValueError(source, number, "RR interval", row[4], "0 < RR <= 600000 ms")
+        segment = check_counter(
+            source, number, row[5], "segment", -STORE_SEGMENT_ABS_MAX, STORE_SEGMENT_ABS_MAX
+        )
         kind = _KIND_OBJECTS[check_kind(source, number, row[7])]
         part = parts.get(row[0])
         if part is None:

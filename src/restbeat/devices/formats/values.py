@@ -17,6 +17,10 @@ quality, kind            :class:`restbeat.beats.BeatQuality`  the values the sto
 ECG sampling rate        50 .. 10 000 Hz                      R peaks need 50 Hz; no ECG samples faster
 ECG sample               finite, |x| <= 1e9                   mV, uV or ADC counts; more is corrupt
 =======================  ===================================  ==========================================
+
+restbeat's own beat CSV (an export of the store) is read within the store's bounds instead
+(:mod:`restbeat.store.rows`: RR 0 to 600 s, 0 only when excluded or without contact; times within 1e9 s;
+starts from 1970 to 9999), so that whatever the store holds can be exported and imported again.
 """
 
 from __future__ import annotations
@@ -36,6 +40,12 @@ MAX_COUNTER = 2**31 - 1
 MIN_SAMPLING_HZ = 50.0
 MAX_SAMPLING_HZ = 10_000.0
 MAX_ECG_ABS = 1e9
+#: What the store holds (restbeat.store.rows, which devices may not import; a test keeps them equal):
+#: restbeat's own beat CSV is read back within these, so that anything the store holds round-trips.
+STORE_RR_MAX_MS = 600_000.0
+STORE_T_ABS_MAX_S = 1e9
+STORE_STARTED_MAX_UTC = 253_402_300_799.0
+STORE_SEGMENT_ABS_MAX = 2**62
 QUALITIES = frozenset(int(q) for q in BeatQuality)
 KINDS = frozenset(str(k) for k in BeatClass)
 
@@ -93,8 +103,11 @@ def check_span(path: Path, line: int | None, value_s: float, what: str, shown: o
     return value_s
 
 
-def check_counter(path: Path, line: int | None, value: object, what: str) -> int:
-    """A whole number 0 .. 2**31 - 1 (a float like 3.0 or a decimal string like '3' is accepted)."""
+def check_counter(
+    path: Path, line: int | None, value: object, what: str, low: int = 0, high: int = MAX_COUNTER
+) -> int:
+    """A whole number ``low`` .. ``high`` (default 0 .. 2**31 - 1; a float like 3.0 or a decimal string
+    like '3' is accepted)."""
     number: int | None = None
     if isinstance(value, bool):
         number = None
@@ -102,10 +115,10 @@ def check_counter(path: Path, line: int | None, value: object, what: str) -> int
         number = value
     elif isinstance(value, float) and math.isfinite(value) and value.is_integer():
         number = int(value)
-    elif isinstance(value, str) and value.strip().lstrip("+").isdigit() and len(value.strip()) <= 12:
+    elif isinstance(value, str) and value.strip().lstrip("+-").isdigit() and len(value.strip()) <= 20:
         number = int(value.strip())
-    if number is None or not 0 <= number <= MAX_COUNTER:
-        raise BadValueError(path, line, what, value, f"a whole number 0 to {MAX_COUNTER}")
+    if number is None or not low <= number <= high:
+        raise BadValueError(path, line, what, value, f"a whole number {low} to {high}")
     return number
 
 
@@ -134,15 +147,25 @@ def check_sampling_rate(path: Path, value_hz: float) -> float:
     return value_hz
 
 
-def utc_seconds(path: Path, line: int | None, when: dt.datetime, what: str, shown: str) -> float:
-    """Unix s of a parsed date-time (naive: this machine's zone), checked to lie in 1970 .. 2100."""
-    if not dt.datetime(1969, 12, 30) <= when.replace(tzinfo=None) <= dt.datetime(2100, 1, 2):
-        raise BadValueError(path, line, what, shown, "a time from 1970 to 2100")
+def utc_seconds(
+    path: Path,
+    line: int | None,
+    when: dt.datetime,
+    what: str,
+    shown: str,
+    max_utc_s: float = MAX_UTC_S,
+    min_utc_s: float = MIN_UTC_S,
+) -> float:
+    """Unix s of a parsed date-time (naive: this machine's zone), checked to lie in 1970 .. 2100 (or
+    ``min_utc_s`` .. ``max_utc_s``)."""
+    expected = "a time from 1970 to 2100" if max_utc_s == MAX_UTC_S else "a time from 1939 to 9999"
     try:
         seconds = (when if when.tzinfo else when.astimezone()).timestamp()
     except (OverflowError, OSError, ValueError) as error:
-        raise BadValueError(path, line, what, shown, "a time from 1970 to 2100") from error
-    return check_utc(path, line, seconds, what, shown)
+        raise BadValueError(path, line, what, shown, expected) from error
+    if not min_utc_s <= seconds <= max_utc_s:
+        raise BadValueError(path, line, what, shown, expected)
+    return seconds
 
 
 def iso_time(path: Path, line: int | None, text: str, what: str) -> dt.datetime:
