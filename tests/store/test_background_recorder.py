@@ -188,3 +188,26 @@ def test_a_broken_recovery_file_is_one_line_naming_it(db: Path, tmp_path: Path) 
     bad.write_text("not json\n")
     with pytest.raises(RecoveryError, match=r"line 1: not JSON"):
         import_recovery(open_database(db), bad)
+
+
+@pytest.mark.parametrize("background", [False, True])
+def test_a_row_the_rules_refuse_is_set_aside_and_holds_nothing_back(db: Path, background: bool) -> None:
+    """A refused row would fail every retry and keep everything behind it unsaved: it goes to set_aside."""
+    conn = open_database(db)
+    recorder = SessionRecorder(conn, START, origin_s=0.0, close_timeout_s=2.0)
+    if background:
+        recorder.start_background()
+    _add(recorder, 0, 10)
+    recorder.add_beat(9.0, -5.0, 0, BeatQuality.GOOD, "normal")  # a negative RR: refused by beat_values
+    recorder.add_beat(9.8, 800.0, 0, BeatQuality.GOOD, "normal")
+    prompt = recorder.add_prompt(9.9, "breathing", "low HRV")
+    recorder.set_prompt_response(prompt, "accepted", 10.0)
+    report = recorder.close(ended_utc=START.started_utc + 10.0)
+    assert report.saved_all and report.set_aside_rows == 1
+    assert "1 rows refused by its rules are in its set_aside table" in report.text()
+    assert _counts(db, recorder.session_id) == (10, 11)
+    with sqlite3.connect(db) as other:
+        table, row, reason = other.execute("SELECT source_table, row, reason FROM set_aside").fetchone()
+        assert table == "beats" and "-5.0" in row and "CHECK constraint failed" in reason
+        assert other.execute("SELECT response FROM prompts").fetchone()[0] == "accepted"
+        assert other.execute("SELECT status FROM sessions").fetchone()[0] == "complete"

@@ -312,7 +312,9 @@ class SessionRecorder:
         if self.writer is None:
             self._write()
             self.closed = True
-            return SaveReport(self.session_id, saved_all=True)
+            return SaveReport(
+                self.session_id, saved_all=True, set_aside_rows=self.queue.status.set_aside_rows
+            )
         stopped = self.writer.stop(self.close_timeout_s)
         self.closed = True
         if not stopped:  # still inside a write: its rows may yet land, so they go nowhere else
@@ -344,6 +346,7 @@ class SessionRecorder:
             recovery_rows=spilled,
             recovery_paths=tuple(str(path) for path in self.recovery.paths),
             lost_rows=lost,
+            set_aside_rows=status.set_aside_rows,
         )
 
     def _resolved(self, op: SaveOp) -> SaveOp:

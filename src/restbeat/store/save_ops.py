@@ -12,8 +12,10 @@ given while the database is locked still points at its prompt.
 from __future__ import annotations
 
 import errno
+import json
 import os
 import sqlite3
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,63 +127,117 @@ class SessionEnd:
 SaveOp = Rows | NewPrompt | PromptAnswer | NewOutcome | StrapDetails | SessionEnd
 
 
-def write_all(conn: sqlite3.Connection, ops: list[SaveOp], ids: IdMap) -> None:
-    """Write ``ops`` in one transaction (all or nothing); on success the new row ids join ``ids``."""
+def write_all(conn: sqlite3.Connection, ops: list[SaveOp], ids: IdMap) -> int:
+    """Write ``ops`` in one transaction (all or nothing); on success the new row ids join ``ids``.
+
+    A row the database's rules refuse (a CHECK or key constraint) would be refused on every retry and hold
+    back everything queued behind it, so when the batch meets one it is written again op by op and row by
+    row, and each refused row goes, as JSON with the constraint's message, into the ``set_aside`` table
+    (nothing is lost).  Returns how many rows were set aside."""
     found: dict[int, int] = {}
+    refused = 0
     conn.execute("BEGIN IMMEDIATE")
     try:
-        write_ops(conn, ops, ids, found)
+        conn.execute("SAVEPOINT batch")
+        try:
+            write_ops(conn, ops, ids, found)
+        except sqlite3.IntegrityError:
+            conn.execute("ROLLBACK TO batch")
+            found.clear()
+            refused = _write_setting_aside(conn, ops, ids, found)
+        conn.execute("RELEASE batch")
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:  # SQLite has already rolled back by itself after some errors (disk full)
             conn.execute("ROLLBACK")
         raise
     ids.known.update(found)
+    return refused
 
 
 def write_ops(conn: sqlite3.Connection, ops: list[SaveOp], ids: IdMap, found: dict[int, int]) -> None:
     """Write ``ops`` in order inside the caller's transaction; new rows' ids go into ``found``."""
+    for op in ops:
+        if isinstance(op, Rows):
+            conn.executemany(ROW_STATEMENTS[op.table], op.rows)
+        else:
+            _write_one(conn, op, ids, found)
+
+
+def _write_setting_aside(
+    conn: sqlite3.Connection, ops: list[SaveOp], ids: IdMap, found: dict[int, int]
+) -> int:
+    """:func:`write_ops` one statement at a time; a refused statement's row goes to ``set_aside`` (a
+    statement that breaks a constraint undoes only itself).  Returns the rows set aside."""
+    refused = 0
+    for op in ops:
+        if isinstance(op, Rows):
+            for row in op.rows:
+                try:
+                    conn.execute(ROW_STATEMENTS[op.table], row)
+                except sqlite3.IntegrityError as error:
+                    _set_aside(conn, op.table, int(row[0]), list(row), error)
+                    refused += 1
+            continue
+        try:
+            _write_one(conn, op, ids, found)
+        except sqlite3.IntegrityError as error:
+            fields = {key: getattr(op, key) for key in op.__dataclass_fields__}
+            _set_aside(conn, type(op).__name__, getattr(op, "session_id", None), fields, error)
+            refused += 1
+    return refused
+
+
+def _set_aside(
+    conn: sqlite3.Connection, table: str, session_id: int | None, row: Any, error: Exception
+) -> None:
+    text = json.dumps(row, default=lambda value: value.hex() if isinstance(value, bytes) else str(value))
+    conn.execute(
+        "INSERT INTO set_aside (source_table, session_id, row, reason, moved_utc) VALUES (?, ?, ?, ?, ?)",
+        (table, session_id, text, f"refused while recording: {error}", time.time()),
+    )
+
+
+def _write_one(conn: sqlite3.Connection, op: SaveOp, ids: IdMap, found: dict[int, int]) -> None:
+    """One operation other than rows."""
 
     def resolve(key: int | None) -> int | None:
         if key is None or key > 0:
             return key
         return found.get(key, ids.known.get(key))
 
-    for op in ops:
-        if isinstance(op, Rows):
-            conn.executemany(ROW_STATEMENTS[op.table], op.rows)
-        elif isinstance(op, NewPrompt):
-            cursor = conn.execute(
-                "INSERT INTO prompts (session_id, t_s, practice, reason, detail) VALUES (?, ?, ?, ?, ?)",
-                (op.session_id, op.t_s, op.practice, op.reason, op.detail),
-            )
-            found[op.key] = int(cursor.lastrowid or 0)
-        elif isinstance(op, PromptAnswer):
-            conn.execute(
-                "UPDATE prompts SET response = ?, response_t_s = ? WHERE id = ? AND session_id = ?",
-                (op.response, op.t_s, resolve(op.key), op.session_id),
-            )
-        elif isinstance(op, NewOutcome):
-            cursor = conn.execute(
-                """
-                INSERT INTO outcomes (session_id, prompt_id, practice, started_t_s, ended_t_s, rating, detail)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """,
-                (
-                    op.session_id,
-                    resolve(op.prompt_key),
-                    op.practice,
-                    op.started_t_s,
-                    op.ended_t_s,
-                    op.rating,
-                    op.detail,
-                ),
-            )
-            found[op.key] = int(cursor.lastrowid or 0)
-        elif isinstance(op, StrapDetails):
-            upsert_strap(conn, op.address, manufacturer=op.manufacturer, model=op.model, firmware=op.firmware)
-        else:
-            finish_session(conn, op.session_id, op.ended_utc, op.status)
+    if isinstance(op, NewPrompt):
+        cursor = conn.execute(
+            "INSERT INTO prompts (session_id, t_s, practice, reason, detail) VALUES (?, ?, ?, ?, ?)",
+            (op.session_id, op.t_s, op.practice, op.reason, op.detail),
+        )
+        found[op.key] = int(cursor.lastrowid or 0)
+    elif isinstance(op, PromptAnswer):
+        conn.execute(
+            "UPDATE prompts SET response = ?, response_t_s = ? WHERE id = ? AND session_id = ?",
+            (op.response, op.t_s, resolve(op.key), op.session_id),
+        )
+    elif isinstance(op, NewOutcome):
+        cursor = conn.execute(
+            """
+            INSERT INTO outcomes (session_id, prompt_id, practice, started_t_s, ended_t_s, rating, detail)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """,
+            (
+                op.session_id,
+                resolve(op.prompt_key),
+                op.practice,
+                op.started_t_s,
+                op.ended_t_s,
+                op.rating,
+                op.detail,
+            ),
+        )
+        found[op.key] = int(cursor.lastrowid or 0)
+    elif isinstance(op, StrapDetails):
+        upsert_strap(conn, op.address, manufacturer=op.manufacturer, model=op.model, firmware=op.firmware)
+    elif isinstance(op, SessionEnd):
+        finish_session(conn, op.session_id, op.ended_utc, op.status)
 
 
 def failure_reason(error: BaseException, folder: str | None = None) -> str:

@@ -30,7 +30,8 @@ MAX_UNSAVED_ROWS = 200_000
 @dataclass(frozen=True, slots=True)
 class SaveStatus:
     """What is not saved: rows waiting in memory, since when writes fail (clock s) and why; rows moved to the
-    recovery file at ``recovery_path``; rows lost (memory bound reached and no file could be written)."""
+    recovery file at ``recovery_path``; rows lost (memory bound reached and no file could be written); rows
+    the database's rules refused (kept in its ``set_aside`` table)."""
 
     unsaved_rows: int = 0
     failing_since_s: float | None = None
@@ -38,6 +39,7 @@ class SaveStatus:
     recovery_path: str | None = None
     spilled_rows: int = 0
     lost_rows: int = 0
+    set_aside_rows: int = 0  # refused by the database's rules: kept, as JSON, in its set_aside table
 
     def text(self, now_s: float) -> str | None:
         """The live screen's line, None while everything is saved."""
@@ -50,6 +52,10 @@ class SaveStatus:
             parts.append(f"{self.spilled_rows} rows in {self.recovery_path} (restbeat import reads it)")
         if self.lost_rows:
             parts.append(f"{self.lost_rows} rows lost: memory full and no recovery file could be written")
+        if self.set_aside_rows:
+            parts.append(
+                f"{self.set_aside_rows} rows refused by the database's rules, kept in its set_aside table"
+            )
         return "; ".join(parts) or None
 
 
@@ -64,18 +70,20 @@ class SaveReport:
     recovery_rows: int = 0
     recovery_paths: tuple[str, ...] = ()
     lost_rows: int = 0
+    set_aside_rows: int = 0
 
     def text(self) -> str:
         """One line for the session summary."""
+        aside = f"; {self.set_aside_rows} rows refused by its rules are in its set_aside table"
         if self.saved_all and not self.lost_rows:
-            return f"session {self.session_id}"
+            return f"session {self.session_id}" + (aside if self.set_aside_rows else "")
         parts = [f"session {self.session_id}, but not all of it: {self.reason or 'write failed'}"]
         if self.recovery_rows:
             where = ", ".join(self.recovery_paths)
             parts.append(f"{self.recovery_rows} rows are in {where}: run `restbeat import {where}`")
         if self.lost_rows:
             parts.append(f"{self.lost_rows} rows were lost")
-        return "; ".join(parts)
+        return "; ".join(parts) + (aside if self.set_aside_rows else "")
 
 
 class SaveQueue:
@@ -116,7 +124,7 @@ class SaveQueue:
         if not ops:
             return None
         try:
-            write_all(conn, ops, self.ids)
+            refused = write_all(conn, ops, self.ids)
         except (sqlite3.Error, OSError) as error:
             with self._lock:
                 since = self.status.failing_since_s
@@ -130,7 +138,13 @@ class SaveQueue:
         with self._lock:
             del self._ops[: len(ops)]
             self._rows -= sum(op.count for op in ops)
-            self.status = replace(self.status, unsaved_rows=self._rows, failing_since_s=None, reason=None)
+            self.status = replace(
+                self.status,
+                unsaved_rows=self._rows,
+                failing_since_s=None,
+                reason=None,
+                set_aside_rows=self.status.set_aside_rows + refused,
+            )
         return None
 
     def note_failure(self, error: BaseException) -> None:
