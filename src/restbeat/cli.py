@@ -386,7 +386,8 @@ def _live(args: argparse.Namespace, make: ScriptFactory, title: str, context: st
     except BluetoothUnavailableError as error:
         raise CommandError(f"{error} (what was recorded is kept)") from error
     console.print(render_summary(summary))
-    return 0
+    saved = summary.saved
+    return 0 if saved is None or (saved.saved_all and not saved.lost_rows) else 1  # rows not in the database
 
 
 def _monitor(args: argparse.Namespace) -> int:
