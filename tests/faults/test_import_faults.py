@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -415,3 +416,17 @@ def test_wfdb_annotation_notes_that_hang_wfdb_are_one_line(
         assert status == 1 and err.strip().endswith(
             f"rec.atr: not a readable WFDB annotation file (a note {shown})"
         )
+
+
+def test_a_wfdb_header_with_a_long_line_is_one_line_not_minutes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by the fuzz soak: wfdb's header regexes take quadratic time (48 s for a 70 000-byte line)."""
+    (tmp_path / "rec.hea").write_text(
+        "rec 1 250 2500\nrec.dat 16 200 16 0 0 0 0 MLII\n" + "8" * 70_000 + "\n"
+    )
+    (tmp_path / "rec.dat").write_bytes(bytes(5000))
+    started = time.monotonic()
+    status, _, err = _run(capsys, "analyze", str(tmp_path / "rec.dat"))
+    assert status == 1 and "rec.hea, line 3: not a WFDB header line (over 1024 bytes)" in err
+    assert time.monotonic() - started < 5

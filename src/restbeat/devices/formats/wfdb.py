@@ -105,6 +105,30 @@ def _check_definition_notes(annotation_file: Path) -> None:
             raise RecordingError(f"{annotation_file}: not a readable WFDB annotation file (a note {shown!r})")
 
 
+_MAX_HEADER_BYTES = 256 * 1024
+_MAX_HEADER_LINE = 1024  # wfdb's header regexes take quadratic time in a line's length (48 s at 70 000)
+
+
+def _check_header(header: Path) -> None:
+    """Refuse a WFDB header wfdb would take minutes over: over 256 KiB, or a line over 1024 characters
+    (real headers have lines under 200)."""
+    if not header.exists():
+        return
+    check_readable(header)
+    try:
+        with header.open("rb") as handle:
+            data = handle.read(_MAX_HEADER_BYTES + 1)
+    except OSError as error:
+        raise RecordingError(f"{header}: cannot read ({error.strerror or error})") from error
+    if len(data) > _MAX_HEADER_BYTES:
+        raise RecordingError(f"{header}: not a WFDB header (over {_MAX_HEADER_BYTES >> 10} KiB)")
+    for number, line in enumerate(data.splitlines(), start=1):
+        if len(line) > _MAX_HEADER_LINE:
+            raise RecordingError(
+                f"{header}, line {number}: not a WFDB header line (over {_MAX_HEADER_LINE} bytes)"
+            )
+
+
 def read_wfdb_annotations(path: str | Path) -> RRRecording:
     """NN intervals from WFDB beat annotations: the intervals between two consecutive N beats.
 
@@ -119,6 +143,7 @@ def read_wfdb_annotations(path: str | Path) -> RRRecording:
     annotation_file = record.with_name(f"{record.name}.{annotator}")
     check_readable(annotation_file)
     _check_definition_notes(annotation_file)
+    _check_header(record.with_name(f"{record.name}.hea"))
     try:
         annotation = wfdb.rdann(str(record), annotator)
     except Exception as error:  # wfdb raises bare ValueError/IndexError/etc. on corrupt files
@@ -167,6 +192,7 @@ def read_wfdb_ecg(path: str | Path) -> RRRecording:
     source = Path(path)
     base = source.with_suffix("") if source.suffix in (".hea", ".dat") else source
     check_readable(base.with_name(f"{base.name}.hea"))
+    _check_header(base.with_name(f"{base.name}.hea"))
     try:
         header = wfdb.rdheader(str(base))
         length = int(header.sig_len or 0) * int(header.n_sig or 0)
