@@ -10,7 +10,7 @@ Each mutant is imported into a fresh database and analysed; the outcome must be 
 one-line :class:`RecordingError` naming a file of the case, never another exception, and never a row the
 store refuses ("could not be stored": a value the readers should have refused first).
 
-The default run tries about 700 files in well under a minute; ``-m soak`` runs 20 times as many and
+The default run tries 696 files in about 15 s; ``-m soak`` runs 11 200 for each of three seeds and
 prints the files tried per format, the outcomes and the peak RSS.
 """
 
