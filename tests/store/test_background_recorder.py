@@ -183,10 +183,10 @@ def test_at_close_what_is_unsaved_goes_to_the_file_with_its_prompts_answers_and_
 def test_a_broken_recovery_file_is_one_line_naming_it(db: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.recovery.jsonl"
     bad.write_text('{"format":"restbeat-recovery/1","session_id":1}\n')
-    with pytest.raises(RecoveryError, match=r"bad.recovery.jsonl: line 1: incomplete header"):
+    with pytest.raises(RecoveryError, match=r"bad.recovery.jsonl, line 1: incomplete header"):
         import_recovery(open_database(db), bad)
     bad.write_text("not json\n")
-    with pytest.raises(RecoveryError, match=r"line 1: not JSON"):
+    with pytest.raises(RecoveryError, match=r", line 1: not JSON"):
         import_recovery(open_database(db), bad)
 
 

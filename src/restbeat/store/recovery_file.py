@@ -156,9 +156,9 @@ def _entries(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
                     try:
                         entry = json.loads(line)
                     except json.JSONDecodeError as error:
-                        raise RecoveryError(f"{path}: line {number}: not JSON ({error.msg})") from error
+                        raise RecoveryError(f"{path}, line {number}: not JSON ({error.msg})") from error
                     if not isinstance(entry, dict):
-                        raise RecoveryError(f"{path}: line {number}: expected an object")
+                        raise RecoveryError(f"{path}, line {number}: expected an object")
                     yield number, entry
     except UnicodeDecodeError as error:
         raise RecoveryError(f"{path}: not a text file ({error.reason})") from error
@@ -169,13 +169,13 @@ def import_recovery(conn: sqlite3.Connection, path: Path) -> RecoveredSession:
     entries = _entries(path)
     first = next(entries, None)
     if first is None or first[1].get("format") != FORMAT:
-        raise RecoveryError(f"{path}: line 1: not a restbeat recovery file")
+        raise RecoveryError(f"{path}, line 1: not a restbeat recovery file")
     head = first[1]
     try:
         start = SessionStart(**{field.name: head[field.name] for field in dataclasses.fields(SessionStart)})
         original = int(head["session_id"])
     except (KeyError, TypeError, ValueError) as error:
-        raise RecoveryError(f"{path}: line 1: incomplete header ({error})") from error
+        raise RecoveryError(f"{path}, line 1: incomplete header ({error})") from error
     lines = list(entries)
     row = conn.execute("SELECT started_utc FROM sessions WHERE id = ?", (original,)).fetchone()
     existing = row is not None and abs(float(row[0]) - float(start.started_utc)) < 1e-6
@@ -210,7 +210,7 @@ def _decoded(path: Path, number: int, entry: dict[str, Any], session_id: int) ->
     try:
         return _decode(dict(entry), session_id)
     except (KeyError, TypeError, ValueError, IndexError) as error:
-        raise RecoveryError(f"{path}: line {number}: not a recovery operation ({error!r})") from error
+        raise RecoveryError(f"{path}, line {number}: not a recovery operation ({error!r})") from error
 
 
 def _without_stored_prompts(ops: list[SaveOp]) -> list[SaveOp]:
