@@ -83,8 +83,8 @@ def test_past_the_bound_the_oldest_rows_go_to_the_recovery_file(db: Path, lock: 
     lock.execute("BEGIN IMMEDIATE")
     _add(recorder, 0, 1500)  # 3000 rows
     _until(lambda: recorder.status().spilled_rows > 0 and recorder.status().reason is not None)
+    _until(lambda: recorder.status().unsaved_rows <= 1000)  # the writer spills again at its next attempt
     status = recorder.status()
-    assert status.unsaved_rows <= 1000
     assert status.recovery_path is not None and Path(status.recovery_path).parent == db.parent
     assert status.lost_rows == 0
     text = status.text(time.monotonic())
@@ -183,7 +183,7 @@ def test_at_close_what_is_unsaved_goes_to_the_file_with_its_prompts_answers_and_
 def test_a_broken_recovery_file_is_one_line_naming_it(db: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.recovery.jsonl"
     bad.write_text('{"format":"restbeat-recovery/1","session_id":1}\n')
-    with pytest.raises(RecoveryError, match=r"bad.recovery.jsonl, line 1: incomplete header"):
+    with pytest.raises(RecoveryError, match=r"bad.recovery.jsonl, line 1: not a usable header"):
         import_recovery(open_database(db), bad)
     bad.write_text("not json\n")
     with pytest.raises(RecoveryError, match=r", line 1: not JSON"):
@@ -211,3 +211,94 @@ def test_a_row_the_rules_refuse_is_set_aside_and_holds_nothing_back(db: Path, ba
         assert table == "beats" and "-5.0" in row and "CHECK constraint failed" in reason
         assert other.execute("SELECT response FROM prompts").fetchone()[0] == "accepted"
         assert other.execute("SELECT status FROM sessions").fetchone()[0] == "complete"
+
+
+_HEAD = (
+    '{"format":"restbeat-recovery/1","session_id":1,"database":"x","started_utc":1700000000.0,"source":"strap",'
+    '"context":"on-shift","tz_offset_s":0,"strap_address":null,"strap_name":null,"note":null}'
+)
+_BEAT = '{"op":"rows","table":"beats","rows":[[0,1.0,800.0,0,0,"normal",null]]}'
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (_HEAD.replace('"on-shift"', '"party"'), "line 1: not a usable header .*unknown context"),
+        (_HEAD.replace('"session_id":1', '"session_id":1e30'), "line 1: not a usable header"),
+        (
+            _HEAD.replace('"session_id":1', '"session_id":100000000000000000000000000000'),
+            "line 1: not a usable",
+        ),
+        (_HEAD.replace("1700000000.0", "NaN"), "line 1: not a usable header .*1970 to 9999"),
+        (_HEAD.replace("1700000000.0", "1e300"), "line 1: not a usable header"),
+        (_HEAD.replace('"tz_offset_s":0', '"tz_offset_s":1e30'), "line 1: not a usable header"),
+        (
+            _HEAD + "\n" + _BEAT.replace('"beats"', '"sessions"'),
+            "line 2: not a recovery operation .*unknown table",
+        ),
+        (_HEAD + "\n" + _BEAT.replace('"beats"', '"sqlite_master"'), "line 2: not a recovery operation"),
+        (_HEAD + "\n" + _BEAT.replace(",null]]", "]]"), "line 2: not a recovery operation .*7 values"),
+        (_HEAD + "\n" + _BEAT.replace("800.0", "[1,2]"), "a row breaks the store's rules"),
+        (
+            _HEAD + "\n" + _BEAT.replace(',0,"normal"', ',99,"normal"'),
+            "a row breaks the store's rules .*CHECK",
+        ),
+        (_HEAD + "\n" + _BEAT.replace("800.0", "1e300"), "a row breaks the store's rules"),
+        (
+            _HEAD + "\n" + _BEAT.replace("[[0,", "[[100000000000000000000000000000,"),
+            "breaks the store's rules",
+        ),
+        (_HEAD + "\n" + _BEAT[:30], "line 2: not JSON"),
+        (_HEAD + '\n{"op":"nonsense"}', "line 2: not a recovery operation"),
+        (_HEAD + '\n{"op":"prompt","key":-1}', "line 2: not a recovery operation"),
+    ],
+)
+def test_a_broken_recovery_file_is_refused_with_one_line_and_changes_nothing(
+    db: Path, tmp_path: Path, text: str, message: str
+) -> None:
+    bad = tmp_path / "broken.recovery.jsonl"
+    bad.write_text(text + "\n")
+    conn = open_database(db)
+    with pytest.raises(RecoveryError, match=message):
+        import_recovery(conn, bad)
+    assert conn.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0
+    assert not conn.in_transaction
+
+
+def test_a_new_recovery_file_never_adds_to_an_old_one_or_follows_a_symlink(
+    db: Path, lock: sqlite3.Connection, tmp_path: Path
+) -> None:
+    """A file left by an earlier session with the same id (deleted, or another database of that name) and a
+    symlink at the next name are both left alone: the rows go to a fresh file."""
+    stale = db.parent / f"{db.stem}.session-1.recovery.jsonl"
+    stale.write_text(_HEAD + "\n" + _BEAT + "\n")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me\n")
+    (db.parent / f"{db.stem}.session-1-2.recovery.jsonl").symlink_to(victim)
+    recorder = _recorder(db, bound=100_000)
+    _add(recorder, 0, 20)
+    lock.execute("BEGIN IMMEDIATE")
+    _add(recorder, 20, 20)
+    report = recorder.close()
+    lock.execute("COMMIT")
+    assert report.recovery_paths == (str(db.parent / f"{db.stem}.session-1-3.recovery.jsonl"),)
+    assert stale.read_text() == _HEAD + "\n" + _BEAT + "\n" and victim.read_text() == "keep me\n"
+    recovered = import_recovery(open_database(db), Path(report.recovery_paths[0]))
+    assert recovered.existing and _counts(db, recorder.session_id) == (40, 40)
+
+
+def test_rows_moved_out_at_the_bound_keep_a_finished_session_complete(
+    db: Path, lock: sqlite3.Connection
+) -> None:
+    recorder = _recorder(db, bound=1000)
+    lock.execute("BEGIN IMMEDIATE")
+    _add(recorder, 0, 1500)
+    _until(lambda: recorder.status().spilled_rows > 0 and recorder.status().reason is not None)
+    lock.execute("COMMIT")
+    report = recorder.close(ended_utc=START.started_utc + 1300.0)
+    import_recovery(open_database(db), Path(report.recovery_paths[0]))
+    with sqlite3.connect(db) as other:
+        assert tuple(other.execute("SELECT status, ended_utc FROM sessions").fetchone()) == (
+            "complete",
+            START.started_utc + 1300.0,
+        )

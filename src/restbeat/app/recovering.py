@@ -34,6 +34,8 @@ def recover(conn: sqlite3.Connection, path: Path) -> ImportResult:
         done = import_recovery(conn, path)
     except RecoveryError as error:
         raise RecordingError(str(error)) from error
+    except OSError as error:
+        raise RecordingError(f"{path}: cannot read ({error.strerror or error})") from error
     where = f"session {done.session_id}"
     if not done.existing:
         where += " (new: this database did not have the session)"

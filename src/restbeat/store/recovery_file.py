@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from restbeat.store.save_ops import (
+    ROW_STATEMENTS,
     IdMap,
     NewOutcome,
     NewPrompt,
@@ -34,7 +35,7 @@ from restbeat.store.save_ops import (
     StrapDetails,
     write_ops,
 )
-from restbeat.store.writes import SessionStart, insert_session
+from restbeat.store.writes import SessionStart, check_context, insert_session
 
 FORMAT = "restbeat-recovery/1"
 _OPS: dict[str, type[Any]] = {
@@ -76,6 +77,11 @@ def _decode(entry: dict[str, Any], session_id: int) -> SaveOp:
     kind = entry.pop("op")
     if kind == "rows":
         table = str(entry["table"])
+        if table not in ROW_STATEMENTS:
+            raise ValueError(f"rows for an unknown table {table!r}")
+        width = ROW_STATEMENTS[table].count("?") - 1
+        if any(not isinstance(row, list) or len(row) != width for row in entry["rows"]):
+            raise ValueError(f"a {table} row must hold {width} values")
         rows = tuple(
             (
                 session_id,
@@ -105,35 +111,66 @@ class RecoveryFile:
         """Write ``ops``; returns the file written.  Raises OSError naming every place tried."""
         text = "".join(json.dumps(_encode(op), separators=(",", ":")) + "\n" for op in ops)
         tried = []
-        for path in self._order():
+        if self.paths:  # the file already begun, so that a session's rows stay together
             try:
-                self._append_text(path, text)
+                self._append_text(self.paths[-1], text)
+                return self.paths[-1]
             except OSError as error:
-                tried.append(f"{path}: {error.strerror or error}")
+                tried.append(f"{self.paths[-1]}: {error.strerror or error}")
+        for candidate in self.candidates:
+            if self.paths and candidate.parent == self.paths[-1].parent:
                 continue
-            if path not in self.paths:
-                self.paths.append(path)
+            try:
+                path = self._create(candidate, text)
+            except OSError as error:
+                tried.append(f"{candidate.parent}: {error.strerror or error}")
+                continue
+            self.paths.append(path)
             return path
         raise OSError(f"no recovery file could be written ({'; '.join(tried)})")
 
-    def _order(self) -> list[Path]:
-        """The file used last first, so that a session's rows stay together."""
-        used = self.paths[-1:]
-        return used + [path for path in self.candidates if path not in used]
+    def _create(self, candidate: Path, text: str) -> Path:
+        """A new file named after ``candidate`` (``-2``, ``-3``... when taken: a file left by an earlier
+        session is never added to), created 0600, never through a symlink, holding the header and ``text``;
+        nothing is left behind when it cannot be written."""
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        stem = candidate.name.removesuffix(".recovery.jsonl")
+        for number in range(1, 1000):
+            path = candidate if number == 1 else candidate.with_name(f"{stem}-{number}.recovery.jsonl")
+            try:
+                fd = os.open(path, flags, 0o600)
+            except FileExistsError:
+                continue
+            try:
+                _write_all(fd, json.dumps(self.first_line, separators=(",", ":")) + "\n" + text)
+            except OSError:
+                os.close(fd)
+                path.unlink(missing_ok=True)
+                raise
+            os.close(fd)
+            return path
+        raise OSError(f"999 recovery files named {candidate.name} already exist")
 
-    def _append_text(self, path: Path, text: str) -> None:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    @staticmethod
+    def _append_text(path: Path, text: str) -> None:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0))
         try:
             size = os.fstat(fd).st_size
-            body = text if size else json.dumps(self.first_line, separators=(",", ":")) + "\n" + text
             try:
-                os.write(fd, body.encode())
-                os.fsync(fd)
+                _write_all(fd, text)
             except OSError:
                 os.ftruncate(fd, size)  # all or nothing: no half line left behind
                 raise
         finally:
             os.close(fd)
+
+
+def _write_all(fd: int, text: str) -> None:
+    """Write ``text`` whole (os.write may write less than asked) and sync it to disk."""
+    data = memoryview(text.encode())
+    while data:
+        data = data[os.write(fd, data) :]
+    os.fsync(fd)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,26 +207,30 @@ def import_recovery(conn: sqlite3.Connection, path: Path) -> RecoveredSession:
     first = next(entries, None)
     if first is None or first[1].get("format") != FORMAT:
         raise RecoveryError(f"{path}, line 1: not a restbeat recovery file")
-    head = first[1]
-    try:
-        start = SessionStart(**{field.name: head[field.name] for field in dataclasses.fields(SessionStart)})
-        original = int(head["session_id"])
-    except (KeyError, TypeError, ValueError) as error:
-        raise RecoveryError(f"{path}, line 1: incomplete header ({error})") from error
+    start, original = _start(path, first[1])
     lines = list(entries)
-    row = conn.execute("SELECT started_utc FROM sessions WHERE id = ?", (original,)).fetchone()
+    row = conn.execute("SELECT started_utc, status FROM sessions WHERE id = ?", (original,)).fetchone()
     existing = row is not None and abs(float(row[0]) - float(start.started_utc)) < 1e-6
+    finished = existing and row[1] == "complete"
+    session_id = original
     conn.execute("BEGIN IMMEDIATE")
     try:
-        session_id = original if existing else insert_session(conn, start, recording=False)
+        if not existing:
+            session_id = insert_session(conn, start, recording=False)
         ops = [_decoded(path, number, entry, session_id) for number, entry in lines]
         if not existing:
             ops = _without_stored_prompts(ops)
-        write_ops(conn, [*ops, *_closing(conn, session_id, ops)], IdMap(), {})
+        closing = [] if finished else _closing(conn, session_id, ops)  # rows moved out early: its end stands
+        write_ops(conn, [*ops, *closing], IdMap(), {})
         conn.execute("COMMIT")
-    except sqlite3.IntegrityError as error:
-        conn.execute("ROLLBACK")
-        raise RecoveryError(f"{path}: already imported into session {session_id} ({error})") from error
+    except (sqlite3.Error, OverflowError) as error:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        if "UNIQUE constraint failed" in str(error):
+            raise RecoveryError(
+                f"{path}: already imported into session {session_id}; nothing added"
+            ) from error
+        raise RecoveryError(f"{path}: a row breaks the store's rules ({error}); nothing imported") from error
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
@@ -206,11 +247,32 @@ def import_recovery(conn: sqlite3.Connection, path: Path) -> RecoveredSession:
     )
 
 
+def _start(path: Path, head: dict[str, Any]) -> tuple[SessionStart, int]:
+    """The header's session start and session id, checked: a finite start from 1970 to 9999, a known
+    context, an offset within a day, an id SQLite can hold."""
+    try:
+        start = SessionStart(**{field.name: head[field.name] for field in dataclasses.fields(SessionStart)})
+        original = int(head["session_id"])
+        check_context(start.context)
+        if not (isinstance(start.started_utc, int | float) and 0.0 <= start.started_utc < 253_402_300_800.0):
+            raise ValueError(f"start {start.started_utc!r} is not a time from 1970 to 9999")
+        if not (isinstance(start.tz_offset_s, int) and abs(start.tz_offset_s) <= 86_400):
+            raise ValueError(f"UTC offset {start.tz_offset_s!r} is not within a day")
+        if not 0 < original < 2**63:
+            raise ValueError(f"session id {original} is out of range")
+        for name in ("source", "strap_address", "strap_name", "note"):
+            if not isinstance(getattr(start, name), str | None):
+                raise ValueError(f"{name} is not text")
+    except (KeyError, TypeError, ValueError, OverflowError) as error:
+        raise RecoveryError(f"{path}, line 1: not a usable header ({error})") from error
+    return start, original
+
+
 def _decoded(path: Path, number: int, entry: dict[str, Any], session_id: int) -> SaveOp:
     try:
         return _decode(dict(entry), session_id)
-    except (KeyError, TypeError, ValueError, IndexError) as error:
-        raise RecoveryError(f"{path}, line {number}: not a recovery operation ({error!r})") from error
+    except (KeyError, TypeError, ValueError, IndexError, OverflowError) as error:
+        raise RecoveryError(f"{path}, line {number}: not a recovery operation ({error})") from error
 
 
 def _without_stored_prompts(ops: list[SaveOp]) -> list[SaveOp]:
