@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -257,3 +259,30 @@ def test_the_rows_are_never_written_on_the_event_loop(tmp_path: Path) -> None:
     assert not [
         s for s in written if any(f" {table} " in f" {s} " or f"INTO {table}" in s for table in tables)
     ]
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP", "SIGINT"])
+def test_kill_or_a_closed_terminal_during_an_outage_ends_the_session_as_q_does(
+    tmp_path: Path, name: str
+) -> None:
+    """`kill`, the terminal closing and Ctrl-C stop the session like q: the summary, and what could not be
+    saved in the recovery file (they used to lose every row held in memory)."""
+    db = tmp_path / "signalled.sqlite3"
+    locker = Locker(db, 9.0)  # still held when the 5-s retry at stop ends
+    sent_signal: list[bool] = []
+
+    def fault(real: float) -> None:
+        if real >= 1.0:
+            locker.start()
+        if real >= 3.0 and not sent_signal:
+            sent_signal.append(True)
+            os.kill(os.getpid(), getattr(signal, name))
+
+    summary, sent, _ = _session(db, 30.0, fault)
+    assert sent_signal and summary.saved is not None and not summary.saved.saved_all
+    assert summary.duration_s < 10 * SPEED  # it stopped at the signal, not at the script's end
+    locker.wait()
+    assert summary.session_id is not None
+    assert main(["import", summary.saved.recovery_paths[0], "--db", str(db)]) == 0
+    packets, beats, last, status = _stored(db, summary.session_id)
+    assert packets == sent and beats == summary.beats and last == beats - 1 and status == "complete"

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
+import signal
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Coroutine
@@ -98,6 +99,28 @@ def warm_up_analysis() -> None:
 
 
 Screen = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+#: Signals that end a live session as q does (summary, everything saved or put in the recovery file):
+#: Ctrl-C, `kill`, and the terminal closing.  A second Ctrl-C interrupts at once.
+STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
+
+
+def stop_on_signals(stop: asyncio.Event) -> None:
+    """Make the stop signals set ``stop`` on the running loop (where the platform allows)."""
+    loop = asyncio.get_running_loop()
+    for name in STOP_SIGNALS:
+        number = getattr(signal, name, None)
+        if number is None:
+            continue
+
+        def on_signal(number: int = number) -> None:
+            stop.set()
+            if number == signal.SIGINT:  # the next Ctrl-C is a hard interrupt
+                loop.remove_signal_handler(number)
+
+        try:
+            loop.add_signal_handler(number, on_signal)
+        except (NotImplementedError, RuntimeError):  # not the main thread, or Windows: q still stops
+            return
 
 
 async def run_session(
@@ -111,6 +134,7 @@ async def run_session(
     """Run until ``screen`` returns (the person pressed q, or a script ended) or the supervisor stops with
     an error (raised after the session is closed, with everything recorded kept)."""
     stop = asyncio.Event()
+    stop_on_signals(stop)
     recorder = shift.recorder
     link = asyncio.create_task(supervisor.run(), name="strap")
     view = asyncio.create_task(screen(stop), name="screen")
@@ -133,6 +157,11 @@ async def run_session(
         for task in helpers:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        for name in STOP_SIGNALS:
+            number = getattr(signal, name, None)
+            if number is not None:
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    asyncio.get_running_loop().remove_signal_handler(number)
         if view.done() and not view.cancelled() and view.exception() is not None:
             error = error or view.exception()
         now = clock()
