@@ -362,6 +362,7 @@ def _live(args: argparse.Namespace, make: ScriptFactory, title: str, context: st
 
     from restbeat.app.monitor import SessionPlan
     from restbeat.devices.ble import BluetoothUnavailableError
+    from restbeat.store.save_ops import failure_reason
     from restbeat.store.writes import check_context
     from restbeat.ui.live_screen import render_summary
     from restbeat.ui.sessions import emulated, emulated_plan, with_strap
@@ -385,6 +386,11 @@ def _live(args: argparse.Namespace, make: ScriptFactory, title: str, context: st
             summary = asyncio.run(with_strap(conn, plan, console, make, title))
     except BluetoothUnavailableError as error:
         raise CommandError(f"{error} (what was recorded is kept)") from error
+    except sqlite3.Error as error:  # on the loop's own connection: the session's start (rows go off the loop)
+        where, why = args.db or "the database", failure_reason(error)
+        busy = why == "database locked"
+        hint = "another process is writing to it; try again when it is done" if busy else why
+        raise CommandError(f"{where}: the session could not start: {hint} ({error})") from error
     console.print(render_summary(summary))
     saved = summary.saved
     return 0 if saved is None or (saved.saved_all and not saved.lost_rows) else 1  # rows not in the database

@@ -286,3 +286,21 @@ def test_kill_or_a_closed_terminal_during_an_outage_ends_the_session_as_q_does(
     assert main(["import", summary.saved.recovery_paths[0], "--db", str(db)]) == 0
     packets, beats, last, status = _stored(db, summary.session_id)
     assert packets == sent and beats == summary.beats and last == beats - 1 and status == "complete"
+
+
+def test_a_session_that_cannot_start_for_a_lock_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "busy.sqlite3"
+    open_database(db).close()
+    locker = Locker(db, 14.0)
+    locker.start()
+    time.sleep(1.0)  # the lock is taken
+    rc = main(["monitor", "--emulated", "--speed", "10", "--db", str(db)])
+    err = capsys.readouterr().err.strip().splitlines()
+    locker.wait()
+    assert rc == 1
+    assert err == [
+        f"restbeat monitor: {db}: the session could not start: another process is writing to it; "
+        "try again when it is done (database is locked)"
+    ]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from restbeat.beats import BeatQuality
-from restbeat.store.database import open_database
+from restbeat.store.database import StoreError, open_database
 from restbeat.store.recorder import SessionRecorder
 from restbeat.store.recovery_file import RecoveryError, import_recovery
 from restbeat.store.save_queue import SaveStatus
@@ -302,3 +302,16 @@ def test_rows_moved_out_at_the_bound_keep_a_finished_session_complete(
             "complete",
             START.started_utc + 1300.0,
         )
+
+
+def test_opening_takes_group_and_other_permissions_away_but_keeps_a_read_only_choice(db: Path) -> None:
+    open_database(db).close()
+    db.chmod(0o640)
+    open_database(db).close()
+    assert db.stat().st_mode & 0o777 == 0o600
+    db.chmod(0o400)
+    try:
+        open_database(db).close()  # root may still write; anyone else is told the file is read-only
+    except StoreError as error:
+        assert "read-only" in str(error)
+    assert db.stat().st_mode & 0o777 == 0o400

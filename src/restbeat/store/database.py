@@ -18,6 +18,7 @@ import contextlib
 import os
 import random
 import sqlite3
+import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -144,14 +145,37 @@ def open_database(path: Path | str | None = None, *, migrate_schema: bool = True
             migrate(conn)
             mark_interrupted_sessions(conn)
             remove_dead_imports(conn)
-        target.chmod(0o600)  # ours now (created, or checked inside the migration's transaction)
+        _make_private(target)  # ours now (created, or checked inside the migration's transaction)
     except sqlite3.DatabaseError as error:
-        raise StoreError(f"{label}: not a usable restbeat database ({error})") from error
+        raise StoreError(_unusable(label, target, error)) from error
     except SchemaError as error:
         raise StoreError(f"{label}: {error}") from error
     except OSError as error:
         raise StoreError(f"{label}: cannot open ({error.strerror or error})") from error
     return conn
+
+
+def _make_private(target: Path) -> None:
+    """Take group and other permissions away (0600 for a file restbeat made); a mode the person chose that
+    is stricter (0400: read-only) is kept."""
+    mode = stat.S_IMODE(target.stat().st_mode)
+    if mode & 0o077:
+        target.chmod(mode & 0o700)
+
+
+def _unusable(label: str, target: Path, error: sqlite3.DatabaseError) -> str:
+    """One line for an SQLite error on opening: what is wrong in words, not always "not usable"."""
+    text = str(error)
+    if "locked" in text or "busy" in text:
+        return f"{label}: the database is locked by another process; try again when it is done ({text})"
+    if "readonly" in text or "read-only" in text:
+        return f"{label}: read-only; restbeat needs to write to the file and its folder ({text})"
+    if "unable to open" in text and not os.access(target.parent, os.W_OK):
+        return (
+            f"{label}: cannot open: its folder {target.parent} is read-only, and SQLite writes a "
+            f"shared-memory file beside a WAL database ({text})"
+        )
+    return f"{label}: not a usable restbeat database ({text})"
 
 
 def _use_wal(conn: sqlite3.Connection, wait_s: float = 10.0) -> None:
@@ -194,7 +218,7 @@ def open_existing(path: Path | str | None = None) -> ReadOnlyConnection:
             )
         return _connect_read_only(target)
     except sqlite3.DatabaseError as error:
-        raise StoreError(f"{label}: not a usable restbeat database ({error})") from error
+        raise StoreError(_unusable(label, target, error)) from error
     except OSError as error:
         raise StoreError(f"{label}: cannot open ({error.strerror or error})") from error
 
