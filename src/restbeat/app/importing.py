@@ -9,6 +9,7 @@ already imported (same SHA-256) is not imported again.  A file that cannot be re
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 import time
 from collections.abc import Callable
@@ -51,6 +52,12 @@ class ImportResult:
     skipped_lines: int = 0
     skipped_examples: tuple[SkippedLine, ...] = ()
     notes: tuple[str, ...] = field(default=())
+
+
+def storable(name: str) -> str:
+    """A file name as text the database can hold: bytes that are not UTF-8 (a name from a Latin-1 USB
+    stick) are written as ``\\xff`` escapes, the same for the same file every time."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def file_digest(path: Path) -> str:
@@ -179,7 +186,7 @@ def import_file(
             if recording.tz_offset_s is not None
             else local_utc_offset_s(started_utc),
             strap_address=recording.device if recording.packets else None,
-            note=f"imported from {source.name}",
+            note=f"imported from {storable(source.name)}",
         )
         end_s = max(float(beats.t_s[-1]) if beats.t_s.size else 0.0, recording.duration_s)
         pending.append(
@@ -189,7 +196,7 @@ def import_file(
                 ended_utc=started_utc + end_s,
                 digest=digest,
                 part=part,
-                path=str(source.resolve()),
+                path=storable(str(source.resolve())),
                 format=recording.format,
                 packets=[(p.arrival_s, p.connection, p.raw) for p in recording.packets],
                 events=[(e.t_s, e.kind, to_json(e.detail)) for e in recording.events],
