@@ -236,14 +236,20 @@ def _positive(text: str) -> float:
     return value
 
 
-def _positive_int(text: str) -> int:
+def _positive_int(text: str, most: int = 2**63 - 1) -> int:
+    """A whole number from 1 to ``most`` (the default: what SQLite holds, e.g. a session id)."""
     try:
         value = int(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from error
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    if not 1 <= value <= most:
+        raise argparse.ArgumentTypeError(f"{text!r} must be from 1 to {most}")
     return value
+
+
+def _days(text: str) -> int:
+    """A number of days, at most a century (dates past that are out of the calendar's range)."""
+    return _positive_int(text, most=36_500)
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -637,7 +643,7 @@ def build_parser() -> argparse.ArgumentParser:
     exporter.add_argument("--format", required=True, choices=("kubios", "csv", "json", "raw"))
     exporter.add_argument("--out", required=True, metavar="PATH", help="file, or directory for several files")
     exporter.add_argument(
-        "--session", type=int, action="append", metavar="ID", help="a session id (repeatable)"
+        "--session", type=_positive_int, action="append", metavar="ID", help="a session id (repeatable)"
     )
     exporter.add_argument("--last", action="store_true", help="the most recent session (of the selection)")
     _add_selection(exporter)
@@ -650,7 +656,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="List recorded and imported sessions.",
     )
     _add_selection(sessions)
-    sessions.add_argument("--delete", type=int, metavar="ID", help="delete this session and all its rows")
+    sessions.add_argument(
+        "--delete", type=_positive_int, metavar="ID", help="delete this session and all its rows"
+    )
     sessions.add_argument("--yes", action="store_true", help="with --delete: do not ask first")
     sessions.add_argument("--upgrade", action="store_true", help="bring an older database to this schema")
     _add_db_option(sessions)
@@ -752,7 +760,7 @@ def build_parser() -> argparse.ArgumentParser:
             "stretches of low recovery. Prints a summary and writes the figure as PNG."
         ),
     )
-    trends.add_argument("--days", type=_positive_int, default=60, help="how many days back (60)")
+    trends.add_argument("--days", type=_days, default=60, help="how many days back (60)")
     trends.add_argument(
         "--to", dest="until", type=_date, metavar="DATE", help="the last day (default: today)"
     )
@@ -774,7 +782,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", required=True, metavar="FILE.html", help="the report to write")
     report.add_argument("date", nargs="?", type=_date, help="report on the shift of this local date")
     report.add_argument("--last", action="store_true", help="report on the latest shift")
-    report.add_argument("--days", type=_positive_int, default=30, help="the period's length in days (30)")
+    report.add_argument("--days", type=_days, default=30, help="the period's length in days (30)")
     report.add_argument(
         "--to", dest="until", type=_date, metavar="DATE", help="the period's last day (today)"
     )
@@ -798,7 +806,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--days",
-        type=_positive_int,
+        type=_days,
         metavar="N",
         help="instead of the live shift, record N days of shifts and check-ins (about 1 s a day)",
     )

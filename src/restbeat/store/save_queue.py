@@ -77,7 +77,12 @@ class SaveReport:
         aside = f"; {self.set_aside_rows} rows refused by its rules are in its set_aside table"
         if self.saved_all and not self.lost_rows:
             return f"session {self.session_id}" + (aside if self.set_aside_rows else "")
-        parts = [f"session {self.session_id}, but not all of it: {self.reason or 'write failed'}"]
+        why = self.reason or (
+            "the database could not take rows for so long that the oldest were moved out of memory"
+            if self.recovery_rows
+            else "write failed"
+        )
+        parts = [f"session {self.session_id}, but not all of it: {why}"]
         if self.recovery_rows:
             where = ", ".join(self.recovery_paths)
             parts.append(f"{self.recovery_rows} rows are in {where}: run `restbeat import {where}`")
