@@ -334,7 +334,10 @@ def _sessions_admin(args: argparse.Namespace) -> int:
     from restbeat.ui.session_admin import AdminError, delete, upgrade
 
     try:
-        print(delete(args.db, args.delete, args.yes) if args.delete is not None else upgrade(args.db))
+        if args.delete is None:
+            print(upgrade(args.db))
+        for session_id in args.delete or []:  # each asked for and deleted on its own
+            print(delete(args.db, session_id, args.yes))
     except AdminError as error:
         raise CommandError(str(error)) from error
     return 0
@@ -657,7 +660,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_selection(sessions)
     sessions.add_argument(
-        "--delete", type=_positive_int, metavar="ID", help="delete this session and all its rows"
+        "--delete",
+        type=_positive_int,
+        action="append",
+        metavar="ID",
+        help="delete this session and all its rows (repeatable)",
     )
     sessions.add_argument("--yes", action="store_true", help="with --delete: do not ask first")
     sessions.add_argument("--upgrade", action="store_true", help="bring an older database to this schema")
