@@ -33,3 +33,12 @@ def test_a_name_that_is_not_utf8_is_imported_and_the_others_too(
     assert paths == sorted([str(tmp_path) + "/bad\\xff\\xfename.txt", str(good)])
     assert main(["import", str(odd), "--db", str(db)]) == 0  # the same file again: found as a duplicate
     assert "already imported" in capsys.readouterr().out
+
+
+def test_a_dangling_symlink_names_where_it_points(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    link = tmp_path / "shift.txt"
+    link.symlink_to(tmp_path / "moved-away.txt")
+    assert main(["import", str(link), "--db", str(tmp_path / "db.sqlite3")]) == 1
+    assert (
+        f"{link}: a symlink to {tmp_path / 'moved-away.txt'}, which does not exist" in capsys.readouterr().err
+    )

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import codecs
 import errno
+import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,6 +53,9 @@ def check_file(path: Path) -> None:
         if error.errno == errno.ELOOP:
             raise RecordingError(f"{path}: a symlink loop (the link points back to itself)") from error
         if error.errno in (errno.ENOENT, errno.ENOTDIR):
+            if path.is_symlink():
+                target = os.readlink(path)
+                raise RecordingError(f"{path}: a symlink to {target}, which does not exist") from error
             raise RecordingError(f"{path}: no such file") from error
         raise RecordingError(f"{path}: cannot read ({error.strerror or error})") from error
     if stat.S_ISDIR(mode):
