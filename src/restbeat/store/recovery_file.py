@@ -235,9 +235,7 @@ def import_recovery(conn: sqlite3.Connection, path: Path) -> RecoveredSession:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
-    started, ended = conn.execute(
-        "SELECT started_utc, coalesce(ended_utc, started_utc) FROM sessions WHERE id = ?", (session_id,)
-    ).fetchone()
+    started, ended = _span(conn, session_id)
     return RecoveredSession(
         session_id,
         existing,
@@ -289,14 +287,20 @@ def _without_stored_prompts(ops: list[SaveOp]) -> list[SaveOp]:
     return kept
 
 
+def _span(conn: sqlite3.Connection, session_id: int) -> tuple[float, float]:
+    """A session's start and end (Unix s; the start when it has no end yet)."""
+    started, ended = conn.execute(
+        "SELECT started_utc, coalesce(ended_utc, started_utc) FROM sessions WHERE id = ?", (session_id,)
+    ).fetchone()
+    return float(started), float(ended)
+
+
 def _closing(conn: sqlite3.Connection, session_id: int, ops: list[SaveOp]) -> list[SaveOp]:
     """A session end when the file has none: the end of its last beat or notification, status
     interrupted (the recorder never closed the session)."""
     if any(isinstance(op, SessionEnd) for op in ops):
         return []
-    started, ended = conn.execute(
-        "SELECT started_utc, coalesce(ended_utc, started_utc) FROM sessions WHERE id = ?", (session_id,)
-    ).fetchone()
+    started, ended = _span(conn, session_id)
     last = max(
         (
             float(row[2])

@@ -131,14 +131,7 @@ class SaveQueue:
         try:
             refused = write_all(conn, ops, self.ids)
         except (sqlite3.Error, OSError) as error:
-            with self._lock:
-                since = self.status.failing_since_s
-                self.status = replace(
-                    self.status,
-                    unsaved_rows=self._rows,
-                    failing_since_s=self.clock() if since is None else since,
-                    reason=failure_reason(error, self.folder),
-                )
+            self.note_failure(error)
             return error
         with self._lock:
             del self._ops[: len(ops)]
@@ -153,7 +146,8 @@ class SaveQueue:
         return None
 
     def note_failure(self, error: BaseException) -> None:
-        """A write that failed before :meth:`try_write` could try (the file would not open, a defect)."""
+        """A failed write (also one that failed before :meth:`try_write` could try: the file would not open,
+        a defect): why, and since when, unless already failing."""
         with self._lock:
             since = self.status.failing_since_s
             self.status = replace(
